@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/truora/minidyn/server"
+
+	"github.com/partnerportal/licenses/shared/awsconf"
+	"github.com/partnerportal/licenses/shared/dataset"
+	"github.com/partnerportal/licenses/shared/demo"
+	"github.com/partnerportal/licenses/shared/httpapi"
+	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/store"
+)
+
+// tokenLifetime is how long a /dev/token token is good for.
+const tokenLifetime = time.Hour
+
+type options struct {
+	addr           string
+	dataFile       string
+	today          string
+	dynamoEndpoint string
+	s3Endpoint     string
+	table          string
+	bucket         string
+	expiringWindow int
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("devserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to serve the API on")
+	fs.StringVar(&o.dataFile, "data", "", "a data set in the import format to load instead of the demo")
+	fs.StringVar(&o.today, "today", "", "the date (YYYY-MM-DD) statuses are computed on; default: the UTC date")
+	fs.StringVar(&o.dynamoEndpoint, "dynamodb-endpoint", "", "use this DynamoDB instead of the embedded one (an emulator, or https://dynamodb.<region>.amazonaws.com)")
+	fs.StringVar(&o.s3Endpoint, "s3-endpoint", "", "use this S3 instead of the embedded one")
+	fs.StringVar(&o.table, "table", "partner-licenses-dev", "the DynamoDB table; created if it does not exist")
+	fs.StringVar(&o.bucket, "bucket", "partner-licenses-exports-dev", "the S3 bucket for exports; created if it does not exist")
+	fs.IntVar(&o.expiringWindow, "expiring-window", license.DefaultExpiringWindow, "the expiring window in days")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if o.today != "" {
+		if _, err := license.ParseDate(o.today); err != nil {
+			return o, fmt.Errorf("-today: %w", err)
+		}
+	}
+	return o, nil
+}
+
+// run starts the server and serves until ctx ends. ready, when not nil,
+// receives the base URL once the server accepts requests.
+func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	base := "http://" + ln.Addr().String()
+
+	mux := http.NewServeMux()
+	dynamoEndpoint := o.dynamoEndpoint
+	embedded := dynamoEndpoint == ""
+	if embedded {
+		ddb, err := serveInternal(ctx, server.NewServer())
+		if err != nil {
+			return err
+		}
+		dynamoEndpoint = ddb
+	}
+	db := awsconf.DynamoDB(awsconf.Local, dynamoEndpoint)
+	if err := ensureTable(ctx, db, o.table); err != nil {
+		return err
+	}
+	st := store.New(db, o.table)
+
+	clock := clockFor(o.today)
+	if err := load(ctx, st, o.dataFile, clock, log); err != nil {
+		return err
+	}
+
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails
+	tokens := httpapi.NewTokens(key, time.Now)
+	api := httpapi.New(st, httpapi.Config{
+		ExpiringWindow: o.expiringWindow, Now: time.Now, Today: clock, Log: log,
+		Authenticate: tokens.Authenticate,
+	})
+	mux.Handle("/v1/", api.Handler())
+	mux.Handle("POST /dev/token", devToken(tokens))
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("serving", "url", base, "dynamodb", dynamoEndpoint, "today", clock().String())
+	fmt.Fprintf(stderr, "\nPartner license portal API on %s\n  token:  curl -s -X POST %s/dev/token -d '{\"sub\":\"dist-1-admin\"}'\n\n", base, base)
+	if ready != nil {
+		ready <- base
+	}
+	select {
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdown)
+	case err := <-errc:
+		return err
+	}
+}
+
+// serveInternal serves h on a free loopback port until ctx ends and returns
+// its URL.
+func serveInternal(ctx context.Context, h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	return "http://" + ln.Addr().String(), nil
+}
+
+func ensureTable(ctx context.Context, db store.TableCreator, table string) error {
+	err := store.CreateTable(ctx, db, table)
+	var inUse *types.ResourceInUseException
+	if errors.As(err, &inUse) {
+		return nil
+	}
+	return err
+}
+
+// clockFor returns the date statuses are computed on: a fixed one, or the
+// UTC date of now.
+func clockFor(today string) func() license.Date {
+	if today == "" {
+		return func() license.Date { return license.DateOf(time.Now()) }
+	}
+	d, _ := license.ParseDate(today) // checked by parseFlags
+	return func() license.Date { return d }
+}
+
+// load imports the -data file, or the demo data set dated around today.
+func load(ctx context.Context, st *store.Store, file string, today func() license.Date, log *slog.Logger) error {
+	var (
+		ds  *dataset.Dataset
+		err error
+	)
+	if file == "" {
+		doc := demo.Document(today())
+		ds, err = dataset.Check(&doc)
+	} else {
+		f, openErr := os.Open(file)
+		if openErr != nil {
+			return openErr
+		}
+		defer f.Close()
+		ds, err = dataset.Parse(f)
+	}
+	if err != nil {
+		return fmt.Errorf("data set %s: %w", orDemo(file), err)
+	}
+	res, err := st.Import(ctx, ds, store.ImportOptions{})
+	if err != nil {
+		return err
+	}
+	log.Info("data loaded", "source", orDemo(file), "licenses", len(ds.Licenses), "organizations", len(ds.Organizations),
+		"users", len(ds.Users), "written", res.Puts, "unchanged", res.Unchanged)
+	return nil
+}
+
+func orDemo(file string) string {
+	if file == "" {
+		return "demo"
+	}
+	return file
+}
+
+// devToken answers POST /dev/token {"sub": "<user id>"} with a token for
+// that subject, as an identity provider would after sign-in.
+func devToken(tokens *httpapi.Tokens) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Sub string `json:"sub"`
+		}
+		dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil || strings.TrimSpace(req.Sub) == "" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"error":{"code":"invalid_request","message":"send {\"sub\":\"<user id>\"}"}}`+"\n")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"token": tokens.Issue(req.Sub, tokenLifetime), "expiresIn": int(tokenLifetime.Seconds()),
+		})
+	})
+}

@@ -1,0 +1,102 @@
+// Command testcount reads `go test -json` on stdin, prints the test output as
+// go test would, and ends with a count of the tests that passed, failed and
+// were skipped, so that a run against an emulator shows it ran tests and did
+// not skip them:
+//
+//	go test -json ./... | go run ./infra/testcount -label minidyn [-no-skips]
+//
+// It exits non-zero when a test or package failed, when no test ran, or with
+// -no-skips when a test was skipped.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+type event struct {
+	Action  string
+	Package string
+	Test    string
+	Output  string
+}
+
+type counts struct {
+	pass, fail, skip int
+	failed, skipped  []string
+	pkgFail          []string
+}
+
+func main() {
+	label := flag.String("label", "tests", "what the tests ran against, for the summary")
+	noSkips := flag.Bool("no-skips", false, "fail when a test is skipped")
+	flag.Parse()
+	c, err := count(os.Stdin, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testcount:", err)
+		os.Exit(2)
+	}
+	fmt.Printf("\n%s: %d tests passed, %d failed, %d skipped\n", *label, c.pass, c.fail, c.skip)
+	for _, name := range c.failed {
+		fmt.Println("  FAILED ", name)
+	}
+	for _, pkg := range c.pkgFail {
+		fmt.Println("  FAILED package", pkg)
+	}
+	for _, name := range c.skipped {
+		fmt.Println("  skipped", name)
+	}
+	switch {
+	case c.fail > 0 || len(c.pkgFail) > 0:
+		os.Exit(1)
+	case c.pass == 0:
+		fmt.Printf("%s: no test ran\n", *label)
+		os.Exit(1)
+	case *noSkips && c.skip > 0:
+		fmt.Printf("%s: tests were skipped, and this run must not skip any\n", *label)
+		os.Exit(1)
+	}
+}
+
+// count copies the output of the events to out and counts the results of
+// tests, subtests included.
+func count(in io.Reader, out io.Writer) (counts, error) {
+	var c counts
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var e event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			// Not an event: build output, say. Pass it on.
+			fmt.Fprintln(out, sc.Text())
+			continue
+		}
+		switch e.Action {
+		case "output":
+			io.WriteString(out, e.Output)
+		case "pass":
+			if e.Test != "" {
+				c.pass++
+			}
+		case "fail":
+			if e.Test != "" {
+				c.fail++
+				c.failed = append(c.failed, e.Package+" "+e.Test)
+			} else {
+				c.pkgFail = append(c.pkgFail, e.Package)
+			}
+		case "skip":
+			if e.Test != "" {
+				c.skip++
+				c.skipped = append(c.skipped, e.Package+" "+e.Test)
+			}
+		}
+	}
+	sort.Strings(c.skipped)
+	return c, sc.Err()
+}

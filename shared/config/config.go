@@ -1,0 +1,97 @@
+// Package config reads the settings of the Lambda functions from their
+// environment. It is called from main functions only, with os.Getenv; the
+// template test holds template.yaml's environment to Variables.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/partnerportal/licenses/shared/license"
+)
+
+// The environment variables the functions read.
+const (
+	// TableName is the DynamoDB table. Required.
+	TableName = "TABLE_NAME"
+	// ExpiringWindowDays is the deployment's expiring window; default 30.
+	ExpiringWindowDays = "EXPIRING_WINDOW_DAYS"
+	// LogLevel is debug, info, warn or error; default info.
+	LogLevel = "LOG_LEVEL"
+	// ExportBucket is the S3 bucket of the Excel exports.
+	ExportBucket = "EXPORT_BUCKET"
+	// ExportURLMinutes is the lifetime of presigned export links: default
+	// 15, at most 720 (12 hours).
+	ExportURLMinutes = "EXPORT_URL_MINUTES"
+	// ExportFunctionName is the function that finishes large exports
+	// asynchronously; empty means exports finish in the request.
+	ExportFunctionName = "EXPORT_FUNCTION_NAME"
+	// DynamoDBEndpoint and S3Endpoint point the functions at emulators (the
+	// Lambda runtime smoke test); empty on AWS.
+	DynamoDBEndpoint = "DYNAMODB_ENDPOINT"
+	S3Endpoint       = "S3_ENDPOINT"
+)
+
+// Variables lists every variable the functions read, for the template test.
+var Variables = []string{TableName, ExpiringWindowDays, LogLevel, ExportBucket, ExportURLMinutes,
+	ExportFunctionName, DynamoDBEndpoint, S3Endpoint}
+
+// Limits of the export link lifetime.
+const (
+	DefaultExportURLLifetime = 15 * time.Minute
+	MaxExportURLLifetime     = 12 * time.Hour
+)
+
+// Config is the functions' configuration.
+type Config struct {
+	Table             string
+	ExpiringWindow    int
+	LogLevel          slog.Level
+	ExportBucket      string
+	ExportURLLifetime time.Duration
+	ExportFunction    string
+	DynamoDBEndpoint  string
+	S3Endpoint        string
+}
+
+// FromEnv reads the configuration with getenv (os.Getenv in main). Every
+// problem is reported at once, so a misconfigured function fails its first
+// start with the whole list.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		Table:             getenv(TableName),
+		ExpiringWindow:    license.DefaultExpiringWindow,
+		ExportBucket:      getenv(ExportBucket),
+		ExportURLLifetime: DefaultExportURLLifetime,
+		ExportFunction:    getenv(ExportFunctionName),
+		DynamoDBEndpoint:  getenv(DynamoDBEndpoint),
+		S3Endpoint:        getenv(S3Endpoint),
+	}
+	var errs []error
+	if c.Table == "" {
+		errs = append(errs, fmt.Errorf("%s is required", TableName))
+	}
+	if v := getenv(ExpiringWindowDays); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 366 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a number of days from 0 to 366", ExpiringWindowDays, v))
+		}
+		c.ExpiringWindow = n
+	}
+	if v := getenv(ExportURLMinutes); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || time.Duration(n)*time.Minute > MaxExportURLLifetime {
+			errs = append(errs, fmt.Errorf("%s=%q: want minutes from 1 to %d", ExportURLMinutes, v, int(MaxExportURLLifetime.Minutes())))
+		}
+		c.ExportURLLifetime = time.Duration(n) * time.Minute
+	}
+	if v := getenv(LogLevel); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want debug, info, warn or error", LogLevel, v))
+		}
+	}
+	return c, errors.Join(errs...)
+}

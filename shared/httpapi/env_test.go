@@ -1,0 +1,166 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/partnerportal/licenses/shared/dataset"
+	"github.com/partnerportal/licenses/shared/demo"
+	"github.com/partnerportal/licenses/shared/httpapi"
+	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/store"
+	"github.com/partnerportal/licenses/shared/testenv"
+)
+
+// testToday is the date the tests compute statuses on.
+var testToday, _ = license.ParseDate("2026-06-15")
+
+// env is an API served over HTTP on a real store in the DynamoDB emulator.
+type env struct {
+	t      testing.TB
+	url    string
+	store  *store.Store
+	tokens *httpapi.Tokens
+	doc    dataset.Document
+	now    time.Time
+}
+
+// newEnv serves the API over a fresh table loaded with doc.
+func newEnv(t testing.TB, doc dataset.Document) *env {
+	t.Helper()
+	ds, err := dataset.Check(&doc)
+	if err != nil {
+		t.Fatalf("test data set: %v", err)
+	}
+	st := testenv.Store(t)
+	if _, err := st.Import(context.Background(), ds, store.ImportOptions{}); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	e := &env{t: t, store: st, doc: doc, now: testToday.Time().Add(9 * time.Hour)}
+	e.tokens = httpapi.NewTokens([]byte("test key"), func() time.Time { return e.now })
+	api := httpapi.New(st, httpapi.Config{
+		Now:          func() time.Time { return e.now },
+		Today:        func() license.Date { return testToday },
+		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Authenticate: e.tokens.Authenticate,
+	})
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	e.url = srv.URL
+	return e
+}
+
+var (
+	demoOnce sync.Once
+	demoEnv  *env
+)
+
+// demoAPI returns one shared environment with the demo data set, for tests
+// that only read.
+func demoAPI(t *testing.T) *env {
+	t.Helper()
+	demoOnce.Do(func() { demoEnv = newEnv(&sharedTB{t}, demo.Document(testToday)) })
+	if demoEnv == nil {
+		t.Fatal("the demo environment failed to start")
+	}
+	return demoEnv
+}
+
+// sharedTB lets the shared environment outlive the test that creates it:
+// its cleanups never run, and the process exit ends the servers.
+type sharedTB struct{ testing.TB }
+
+func (s *sharedTB) Cleanup(func()) {}
+
+// response is a decoded API answer.
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    []byte
+}
+
+// call sends a request as user (no token when user is empty) and decodes the
+// JSON answer. body may be a string (sent as is) or a value (encoded).
+func (e *env) call(method, path, user string, body any) response {
+	e.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.url+path, r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if user != "" {
+		req.Header.Set("Authorization", "Bearer "+e.tokens.Issue(user, time.Hour))
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out := response{status: res.StatusCode, header: res.Header}
+	out.raw, _ = io.ReadAll(res.Body)
+	if len(out.raw) > 0 {
+		if err := json.Unmarshal(out.raw, &out.body); err != nil {
+			e.t.Fatalf("%s %s: answer is not a JSON object: %s", method, path, out.raw)
+		}
+	}
+	return out
+}
+
+// want fails the test unless the answer has the status and, for errors, the
+// error code.
+func (r response) want(t testing.TB, status int, code string) response {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.raw)
+	}
+	if code != "" {
+		errObj, _ := r.body["error"].(map[string]any)
+		if errObj == nil || errObj["code"] != code || errObj["message"] == "" {
+			t.Fatalf("error = %s, want code %s with a message", r.raw, code)
+		}
+	}
+	return r
+}
+
+func items(t testing.TB, v any) []map[string]any {
+	t.Helper()
+	list, ok := v.([]any)
+	if !ok {
+		t.Fatalf("not a list: %v", v)
+	}
+	out := make([]map[string]any, len(list))
+	for i, x := range list {
+		out[i] = x.(map[string]any)
+	}
+	return out
+}
+
+func obj(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func num(v any) int {
+	f, _ := v.(float64)
+	return int(f)
+}

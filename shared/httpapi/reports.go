@@ -1,0 +1,262 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"net/http"
+	"regexp"
+	"sync"
+
+	"github.com/partnerportal/licenses/shared/access"
+	"github.com/partnerportal/licenses/shared/fault"
+	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/report"
+)
+
+// MaxSelection is the most organizations one report may name.
+const MaxSelection = 1000
+
+// selectionRequest is the body of POST /v1/reports and POST /v1/exports.
+type selectionRequest struct {
+	OrganizationIDs []string `json:"organizationIds"`
+	All             bool     `json:"all"`
+	IncludeExpired  bool     `json:"includeExpired"`
+}
+
+// selected checks a selection against the scope and returns the selected
+// organizations as a set, or nil for all. An organization the partner cannot
+// see is not found, as if it did not exist.
+func selected(sc *access.Scope, req selectionRequest) (map[string]bool, error) {
+	switch {
+	case req.All && req.OrganizationIDs != nil:
+		return nil, fault.Errorf(fault.Invalid, `give either "organizationIds" or "all", not both`)
+	case req.All:
+		return nil, nil
+	case len(req.OrganizationIDs) == 0:
+		return nil, fault.Errorf(fault.Invalid, `give "organizationIds" (1 to %d ids) or "all": true`, MaxSelection)
+	case len(req.OrganizationIDs) > MaxSelection:
+		return nil, fault.Errorf(fault.Invalid, "a report covers at most %d organizations; use \"all\" for more", MaxSelection)
+	}
+	set := make(map[string]bool, len(req.OrganizationIDs))
+	for _, id := range req.OrganizationIDs {
+		if id == "" {
+			return nil, fault.Errorf(fault.Invalid, "organization ids may not be empty")
+		}
+		if sc.Customer(id) == nil {
+			return nil, fault.Errorf(fault.NotFound, "organization %s not found", id)
+		}
+		set[id] = true
+	}
+	return set, nil
+}
+
+// window returns the expiring window of the scope's partner.
+func (a *API) window(sc *access.Scope) int {
+	if w := sc.Partner.ExpiringWindowDays; w != nil {
+		return *w
+	}
+	return a.cfg.ExpiringWindow
+}
+
+// rows computes the rows of the selection (nil for all) from the licenses.
+func (a *API) rows(r *http.Request, sc *access.Scope, sel map[string]bool) (onPrem, cloud []report.Row, err error) {
+	var (
+		products   map[string]license.Product
+		catalogErr error
+		wg         sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		products, catalogErr = a.store.Catalog(r.Context())
+	}()
+	// A license shown under a selected organization is always assigned to
+	// it, so only the selected organizations' licenses are read.
+	licenses, err := a.store.Licenses(r.Context(), sc, sel)
+	wg.Wait()
+	if err != nil {
+		return nil, nil, err
+	}
+	if catalogErr != nil {
+		return nil, nil, catalogErr
+	}
+	onPrem, cloud = report.Rows(sc, licenses, products, sel, a.cfg.Today(), a.window(sc))
+	return onPrem, cloud, nil
+}
+
+type listPage struct {
+	Items      []report.Row `json:"items"`
+	NextCursor *string      `json:"nextCursor"`
+}
+
+func pageOf(rows []report.Row, next string) listPage {
+	p := listPage{Items: rows}
+	if next != "" {
+		p.NextCursor = &next
+	}
+	return p
+}
+
+type reportResponse struct {
+	*report.Snapshot
+	Products      listPage `json:"products"`
+	CloudServices listPage `json:"cloudServices"`
+}
+
+// createReport answers POST /v1/reports: it computes the report of a
+// selection once, keeps it as a snapshot, and returns the overview with the
+// first page of each list.
+func (a *API) createReport(w http.ResponseWriter, r *http.Request) error {
+	sc, err := a.scope(r, access.Read)
+	if err != nil {
+		return err
+	}
+	var req selectionRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	sel, err := selected(sc, req)
+	if err != nil {
+		return err
+	}
+	onPrem, cloud, err := a.rows(r, sc, sel)
+	if err != nil {
+		return err
+	}
+	now := a.cfg.Now().UTC()
+	snap := &report.Snapshot{ID: newID(), PartnerID: sc.Partner.ID, UserID: sc.User.ID, GeneratedAt: now,
+		Today: a.cfg.Today(), Window: a.window(sc), IncludeExpired: req.IncludeExpired,
+		Overview: report.Overviews(onPrem, cloud), ExpiresAt: now.Add(report.Lifetime)}
+	snap.Organizations = make([]access.Ref, 0)
+	for _, c := range sc.Customers() {
+		if sel == nil || sel[c.ID] {
+			snap.Organizations = append(snap.Organizations, access.Ref{ID: c.ID, Name: c.Name})
+		}
+	}
+	if err := a.store.SaveReport(r.Context(), snap, onPrem, cloud); err != nil {
+		return err
+	}
+	personal, err := a.personalize(r, sc)
+	if err != nil {
+		return err
+	}
+	first := report.Request{Limit: report.DefaultLimit, Filter: report.Filter{IncludeExpired: req.IncludeExpired}}
+	resp := reportResponse{Snapshot: snap}
+	resp.Products = pageOf(report.Paginate(personal.apply(sc, onPrem), first))
+	resp.CloudServices = pageOf(report.Paginate(personal.apply(sc, cloud), first))
+	writeJSON(w, http.StatusCreated, resp)
+	return nil
+}
+
+func (a *API) reportProducts(w http.ResponseWriter, r *http.Request) error {
+	return a.reportPage(w, r, license.OnPrem)
+}
+
+func (a *API) reportCloudServices(w http.ResponseWriter, r *http.Request) error {
+	return a.reportPage(w, r, license.CloudService)
+}
+
+// reportPage answers GET /v1/reports/{id}/products and .../cloud-services:
+// a filtered page of a snapshot's list, with pins and notes as they are now.
+func (a *API) reportPage(w http.ResponseWriter, r *http.Request, category license.Category) error {
+	sc, err := a.scope(r, access.Read)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if !validID(id) {
+		return fault.Errorf(fault.Invalid, "%q is not a report id", id)
+	}
+	snap, err := a.store.Report(r.Context(), sc.Partner.ID, id, a.cfg.Now())
+	if err != nil {
+		return err
+	}
+	req, err := report.ParseRequest(r.URL.Query(), snap.IncludeExpired)
+	if err != nil {
+		return fault.Errorf(fault.Invalid, "%v", err)
+	}
+	var (
+		rows     []report.Row
+		rowsErr  error
+		personal personalization
+		persErr  error
+		wg       sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rows, rowsErr = a.store.ReportRows(r.Context(), snap.ID, category)
+	}()
+	personal, persErr = a.personalize(r, sc)
+	wg.Wait()
+	if rowsErr != nil {
+		return rowsErr
+	}
+	if persErr != nil {
+		return persErr
+	}
+	writeJSON(w, http.StatusOK, pageOf(report.Paginate(personal.apply(sc, rows), req)))
+	return nil
+}
+
+// personalization is what rows show per user and partner at request time.
+type personalization struct {
+	pins  map[string]bool
+	notes map[string]license.Note
+}
+
+func (a *API) personalize(r *http.Request, sc *access.Scope) (personalization, error) {
+	var (
+		p                personalization
+		pinErr, notesErr error
+		wg               sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		p.pins, pinErr = a.store.Pins(r.Context(), sc.User.ID)
+	}()
+	p.notes, notesErr = a.store.PartnerNotes(r.Context(), sc.Partner.ID)
+	wg.Wait()
+	if pinErr != nil {
+		return p, pinErr
+	}
+	return p, notesErr
+}
+
+// apply fills in pins and notes, drops rows of organizations the partner no
+// longer sees (a snapshot outlives changes of who sells to whom), and moves
+// pinned rows to the front, keeping report order otherwise.
+func (p personalization) apply(sc *access.Scope, rows []report.Row) []report.Row {
+	var pinned, rest []report.Row
+	for _, row := range rows {
+		if sc.Customer(row.OrganizationID) == nil {
+			continue
+		}
+		if n, ok := p.notes[row.LicenseKey]; ok {
+			row.PartnerNote = &n
+		}
+		if p.pins[row.LicenseKey] {
+			row.Pinned = true
+			pinned = append(pinned, row)
+		} else {
+			rest = append(rest, row)
+		}
+	}
+	return append(pinned, rest...)
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// newID returns an unguessable identifier: 128 random bits in 26 letters
+// and digits.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return idEncoding.EncodeToString(b[:])
+}
+
+var idPattern = regexp.MustCompile(`^[a-z2-7]{26}$`)
+
+// validID reports whether s has the form of an id made by newID.
+func validID(s string) bool { return idPattern.MatchString(s) }

@@ -1,0 +1,176 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/partnerportal/licenses/shared/fault"
+	"github.com/partnerportal/licenses/shared/store"
+)
+
+// MaxBody is the largest request body the API reads.
+const MaxBody = 1 << 20
+
+// statusOf maps the error codes to HTTP statuses: the one place that does.
+var statusOf = map[fault.Code]int{
+	fault.Invalid:         http.StatusBadRequest,
+	fault.Unauthenticated: http.StatusUnauthorized,
+	fault.Forbidden:       http.StatusForbidden,
+	fault.NotFound:        http.StatusNotFound,
+	fault.VersionConflict: http.StatusConflict,
+	fault.InstanceLimit:   http.StatusConflict,
+	fault.LicenseExpired:  http.StatusConflict,
+	fault.PayloadTooLarge: http.StatusRequestEntityTooLarge,
+	fault.Unavailable:     http.StatusServiceUnavailable,
+	fault.Internal:        http.StatusInternalServerError,
+}
+
+// errNoRoute answers paths and methods the API does not have.
+var errNoRoute = fault.Errorf(fault.NotFound, "no such endpoint")
+
+type errorBody struct {
+	Code    fault.Code `json:"code"`
+	Message string     `json:"message"`
+}
+
+// endpoint adapts a handler that returns an error: a nil error means the
+// handler wrote its response, any other is written here in the API's format.
+func (a *API) endpoint(h func(*API, http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(a, w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	fe := fault.As(err)
+	if fe == nil || fe.Code == fault.Internal {
+		// The detail goes to the log, never to the client.
+		a.cfg.Log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "error", err)
+		fe = &fault.Error{Code: fault.Internal, Message: "something went wrong on our side; try again later"}
+	} else if fe.Code == fault.Unavailable {
+		a.cfg.Log.WarnContext(r.Context(), "unavailable", "path", r.URL.Path, "error", err)
+		w.Header().Set("Retry-After", "1")
+	}
+	body := map[string]any{"error": errorBody{Code: fe.Code, Message: fe.Message}}
+	for k, v := range fe.Extra {
+		body[k] = v
+	}
+	writeJSON(w, statusOf[fe.Code], body)
+}
+
+// writeJSON writes v as the response with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, `{"error":{"code":"internal","message":"response encoding failed"}}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b.Bytes())
+}
+
+// decode reads a JSON request body into v: at most MaxBody bytes, one JSON
+// value, no fields v does not have.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	body := http.MaxBytesReader(w, r.Body, MaxBody)
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return fault.Errorf(fault.PayloadTooLarge, "the request body is larger than %d bytes", MaxBody)
+		}
+		return fault.Errorf(fault.Invalid, "the request body could not be read")
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return fault.Errorf(fault.Invalid, "the request needs a JSON body")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fault.Errorf(fault.Invalid, "the request body is not valid: %s", describeJSON(err))
+	}
+	if dec.More() {
+		return fault.Errorf(fault.Invalid, "the request body holds more than one JSON value")
+	}
+	return nil
+}
+
+func describeJSON(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("malformed JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s must be %s", typ.Field, jsonKind(typ.Type.Kind().String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON ends too early"
+	}
+	return "it is not the JSON this endpoint takes"
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return "a number"
+}
+
+// statusRecorder remembers the status a handler wrote, for the log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// logRequests logs every request: method, path, status, duration, and the
+// DynamoDB requests and items it took.
+func (a *API) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ctx, stats := store.WithStats(r.Context())
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		a.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
+			slog.Duration("duration", time.Since(start)), slog.Int64("ddb_requests", stats.Requests.Load()),
+			slog.Int64("ddb_items_read", stats.ItemsRead.Load()))
+	})
+}

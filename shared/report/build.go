@@ -1,0 +1,100 @@
+package report
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/partnerportal/licenses/shared/access"
+	"github.com/partnerportal/licenses/shared/license"
+)
+
+// Selection is what a report covers: every visible customer organization, or
+// the listed ones.
+type Selection struct {
+	All             bool     `json:"all,omitempty"`
+	OrganizationIDs []string `json:"organizationIds,omitempty"`
+}
+
+// Rows returns the rows the scope's partner sees for the licenses, keeping
+// those shown under a selected organization. Licenses of products hidden from
+// partners, or of unknown products, are left out. Each row's status is
+// computed on today with the given expiring window. The rows come back in
+// report order without pins: organization name, product name, license key.
+//
+// Sub-organization priority is applied among every organization the partner
+// sees before the selection filters, so selecting only a main organization
+// does not bring back the licenses shown under its sub-organizations.
+func Rows(scope *access.Scope, licenses []license.License, products map[string]license.Product,
+	selected map[string]bool, today license.Date, window int) (onPrem, cloud []Row) {
+	for i := range licenses {
+		l := &licenses[i]
+		p, ok := products[l.ProductID]
+		if !ok || !p.VisibleToPartners {
+			continue
+		}
+		for _, orgID := range scope.Placement(l.OrganizationIDs) {
+			if selected != nil && !selected[orgID] {
+				continue
+			}
+			org := scope.Customer(orgID)
+			r := Row{
+				LicenseKey: l.Key, ProductID: p.ID, ProductName: p.Name, Category: p.Category,
+				OrganizationID: org.ID, OrganizationName: org.Name, Reseller: org.Reseller,
+				Status: license.StatusOn(l.ExpirationDate, today, window), Type: l.Type,
+				StartDate: l.StartDate, ExpirationDate: l.ExpirationDate, CustomerNote: l.CustomerNote,
+			}
+			if p.Category == license.CloudService {
+				if l.ScanLimit != nil {
+					r.ScanLimit = *l.ScanLimit
+				}
+				r.ScansUsed = l.ScansUsed
+				cloud = append(cloud, r)
+			} else {
+				r.Deployed, r.Purchased = l.Deployed, l.Purchased()
+				onPrem = append(onPrem, r)
+			}
+		}
+	}
+	Sort(onPrem)
+	Sort(cloud)
+	return onPrem, cloud
+}
+
+// Sort orders rows for display: pinned first, then organization name,
+// product name and license key, with the organization id to break the last tie.
+func Sort(rows []Row) {
+	slices.SortFunc(rows, func(a, b Row) int { return compareKeys(keyOf(&a), keyOf(&b)) })
+}
+
+// sortKey is the position of a row in a list; a cursor holds the key of the
+// last row of a page.
+type sortKey struct {
+	Pinned  bool   `json:"p,omitempty"`
+	Org     string `json:"o"`
+	Product string `json:"n"`
+	License string `json:"k"`
+	OrgID   string `json:"i"`
+}
+
+func keyOf(r *Row) sortKey {
+	return sortKey{Pinned: r.Pinned, Org: r.OrganizationName, Product: r.ProductName, License: r.LicenseKey, OrgID: r.OrganizationID}
+}
+
+func compareKeys(a, b sortKey) int {
+	if a.Pinned != b.Pinned {
+		if a.Pinned {
+			return -1
+		}
+		return 1
+	}
+	if c := strings.Compare(a.Org, b.Org); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Product, b.Product); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.License, b.License); c != 0 {
+		return c
+	}
+	return strings.Compare(a.OrgID, b.OrgID)
+}

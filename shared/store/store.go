@@ -1,0 +1,346 @@
+// Package store keeps the portal's data in one DynamoDB table.
+//
+// # Keys
+//
+// Every item has a string partition key PK and sort key SK. The prefix of each
+// names the entity, so one table holds them all without collisions, and the
+// items read together share a partition:
+//
+//	entity                PK                   SK                              notes
+//	product               CATALOG              PRODUCT#<id>                    few; one Query reads them all
+//	organization          ORG#<id>             #ORG                            own and effective sellers
+//	role                  ROLE#<id>            #ROLE
+//	user                  USER#<id>            #USER                           id is the identity provider's sub
+//	pin                   USER#<id>            PIN#<key>
+//	customer              PARTNER#<partner>    CUSTOMER#<org>                  the partner sells to org
+//	license copy          PARTNER#<partner>    LICENSE#<org>#<key>             one per organization of the license
+//	active deployment     PARTNER#<partner>    DEPLOYMENT#<org>#<key>#<dep>    copy, only while active
+//	partner note          PARTNER#<partner>    NOTE#<key>                      version for optimistic locking
+//	export                PARTNER#<partner>    EXPORT#<id>                     id is time-ordered
+//	subscription          PARTNER#<partner>    SUBSCRIPTION#<id>               GSI1: DUE / <next due time>
+//	period claim          PARTNER#<partner>    PERIOD#<subscription>#<period>  at most one export per period
+//	license               LICENSE#<key>        #LICENSE                        the truth; holds the deployed count
+//	deployment            LICENSE#<key>        DEPLOYMENT#<dep>                active or not, kept forever
+//	history event         LICENSE#<key>        EVENT#<time>#<id>               never deleted
+//	report snapshot       REPORT#<id>          #REPORT                         owner, overview; TTL expiresAt
+//	report rows           REPORT#<id>          ROWS#<category>#<n>             gzip'd chunks of rows; TTL expiresAt
+//
+// Why the keys look like this:
+//
+//   - A partner's view is its partition. Which customers a partner sees is
+//     decided when data is imported (a sub-organization's inherited
+//     distributor and reseller are resolved then) and written as CUSTOMER#
+//     items; each partner that sees an organization holds a copy of each of
+//     its licenses, sorted by organization. A report over every customer is
+//     one Query of the partner's LICENSE# copies, and a report over some is
+//     one range Query per run of consecutive selected organizations: never a
+//     request per organization or per license. Large selections are split
+//     into ranges read in parallel.
+//   - The copies carry the deployed count, which an activation changes in
+//     the license and in every copy in one transaction.
+//   - Active deployments have copies beside the license copies, so an export
+//     reads a selection's deployments the same way.
+//   - Notes, exports and subscriptions belong to a partner organization and
+//     live in its partition: the partner id is part of every key that reads
+//     them, so an item of another partner cannot be addressed at all.
+//   - Identifiers never contain '#' (the import refuses them), so a prefix
+//     such as LICENSE#<org># cannot match another organization's items.
+//
+// # Access patterns
+//
+//	pattern                              key condition / operation                       index  items read
+//	caller (every request)               GetItem USER#u; then at once BatchGet ORG#o,     table  2 + roles + customers
+//	                                     ROLE#r...; Query PARTNER#p begins_with CUSTOMER#
+//	GET /v1/customer-organizations       caller; Query CATALOG; Query PARTNER#p           table  products + the partner's
+//	                                     begins_with LICENSE#                                    license copies
+//	POST /v1/reports                     caller; Query CATALOG; Query PARTNER#p SK        table  products + the selection's
+//	                                     BETWEEN LICENSE#<first># AND LICENSE#<last>#~           licenses; writes chunks
+//	                                     per run of selected orgs; BatchWrite ROWS#;
+//	                                     PutItem REPORT#id/#REPORT
+//	GET /v1/reports/{id}/<list>          caller; GetItem REPORT#id/#REPORT; Query        table  1 + chunks + pins + notes
+//	                                     REPORT#id begins_with ROWS#<cat>#; Query
+//	                                     USER#u begins_with PIN#; Query PARTNER#p
+//	                                     begins_with NOTE#
+//	GET /v1/licenses/{key}               caller; Query LICENSE#k SK < EVENT#; Query      table  1 + deployments + products
+//	                                     CATALOG; pins and notes as above                        + pins + notes
+//	GET /v1/licenses/{key}/history       caller; as GET license; Query LICENSE#k         table  one page of events
+//	                                     begins_with EVENT#, newest first, paged
+//	PUT /v1/licenses/{key}/partner-note  caller; as GET license; TransactWrite: Put      table  writes 2
+//	                                     NOTE (version condition) + Put EVENT
+//	POST /v1/licenses/{key}/activations  caller; as GET license; TransactWrite: Update    table  writes 2c+3 for c copies
+//	                                     #LICENSE (deployed < purchased), Update copies,
+//	                                     Put DEPLOYMENT (+copies), Put EVENT
+//	DELETE .../activations/{dep}         the same, conditioned on the deployment being   table  as above
+//	                                     active
+//	GET /v1/pins                         caller; Query USER#u begins_with PIN#;          table  pins + their licenses
+//	                                     BatchGet LICENSE#k/#LICENSE; Query CATALOG
+//	PUT/DELETE /v1/pins/{key}            caller; as GET license; Put/Delete PIN#k        table  writes 1
+//	POST /v1/exports                     as POST /v1/reports, plus the DEPLOYMENT#       table  the selection's licenses
+//	                                     copies in the same ranges; PutItem EXPORT#id            and active deployments
+//	GET /v1/exports[/{id}]               caller; Query PARTNER#p begins_with EXPORT#,    table  the partner's exports
+//	                                     newest first (or GetItem)
+//	GET/PUT/DELETE subscriptions         caller; Query PARTNER#p begins_with             table  the partner's
+//	                                     SUBSCRIPTION# / PutItem / DeleteItem                    subscriptions
+//	due subscriptions (schedule)         Query GSI1 GSI1PK = DUE AND GSI1SK <= now;      GSI1   due subscriptions only
+//	                                     TransactWrite: Put PERIOD claim (must not
+//	                                     exist) + Put EXPORT + Update next due time
+//	import                               BatchGet the file's items; Query each partner's  table  the file's items and
+//	                                     copies; BatchWrite the changes                          their copies
+//
+// No request path scans the table.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/partnerportal/licenses/shared/fault"
+)
+
+// DynamoDB is the part of the DynamoDB API the store uses.
+type DynamoDB interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Store reads and writes the portal's table.
+type Store struct {
+	db    DynamoDB
+	table string
+	// Parallelism bounds the concurrent Queries of one call that reads many
+	// organizations.
+	Parallelism int
+	// beforeCommit, when set by a test, runs just before a transaction is
+	// sent, so a test can fail a write between its parts.
+	beforeCommit func(op string) error
+}
+
+// New returns a store on the named table.
+func New(db DynamoDB, table string) *Store {
+	return &Store{db: &counting{db}, table: table, Parallelism: 16}
+}
+
+// Attribute names.
+const (
+	attrPK        = "PK"
+	attrSK        = "SK"
+	attrGSI1PK    = "GSI1PK"
+	attrGSI1SK    = "GSI1SK"
+	attrExpiresAt = "expiresAt"
+	indexGSI1     = "GSI1"
+)
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+func str(v string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: v} }
+
+// Key prefixes. See the package documentation.
+const (
+	pkCatalog = "CATALOG"
+	pkOrg     = "ORG#"
+	pkRole    = "ROLE#"
+	pkUser    = "USER#"
+	pkPartner = "PARTNER#"
+	pkLicense = "LICENSE#"
+	pkReport  = "REPORT#"
+
+	skProduct      = "PRODUCT#"
+	skOrg          = "#ORG"
+	skRole         = "#ROLE"
+	skUser         = "#USER"
+	skLicense      = "#LICENSE"
+	skReport       = "#REPORT"
+	skLicenseCopy  = "LICENSE#"
+	skDeployment   = "DEPLOYMENT#"
+	skEvent        = "EVENT#"
+	skPin          = "PIN#"
+	skCustomer     = "CUSTOMER#"
+	skNote         = "NOTE#"
+	skExport       = "EXPORT#"
+	skSubscription = "SUBSCRIPTION#"
+	skPeriod       = "PERIOD#"
+	skRows         = "ROWS#"
+	gsi1Due        = "DUE"
+)
+
+// ErrNotFound is wrapped by the errors of reads that find nothing.
+var ErrNotFound = fault.Errorf(fault.NotFound, "not found")
+
+func notFound(format string, args ...any) error {
+	return &fault.Error{Code: fault.NotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+// conditionFailed reports whether err is a failed condition check, on its own
+// or as the reason of a cancelled transaction. For a transaction it also
+// reports which of the items failed.
+func conditionFailed(err error) (failed bool, items []int) {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return true, nil
+	}
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for i, r := range tce.CancellationReasons {
+			if r.Code != nil && *r.Code == "ConditionalCheckFailed" {
+				items = append(items, i)
+			}
+		}
+		return len(items) > 0, items
+	}
+	return false, nil
+}
+
+// throttled reports whether err means DynamoDB is overloaded or a transaction
+// collided with another, which the caller may retry later.
+func throttled(err error) bool {
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for _, r := range tce.CancellationReasons {
+			if r.Code != nil && (*r.Code == "TransactionConflict" || *r.Code == "ThrottlingError") {
+				return true
+			}
+		}
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+			"TransactionConflictException", "TransactionInProgressException":
+			return true
+		}
+	}
+	return false
+}
+
+// unavailable turns an overload into the API's 503; other errors pass through.
+func unavailable(err error, what string) error {
+	if throttled(err) {
+		return fmt.Errorf("%s: %w (%w)", what, fault.Errorf(fault.Unavailable, "the service is busy; try again shortly"), err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Stats counts the requests a store makes and the items they read. Attach one
+// to a context with WithStats to count the work of one API request.
+type Stats struct {
+	Requests  atomic.Int64
+	ItemsRead atomic.Int64
+	Written   atomic.Int64
+}
+
+func (s *Stats) String() string {
+	return fmt.Sprintf("ddb_requests=%d ddb_items_read=%d ddb_items_written=%d", s.Requests.Load(), s.ItemsRead.Load(), s.Written.Load())
+}
+
+type statsKey struct{}
+
+// WithStats returns a context whose store calls are counted in a new Stats.
+func WithStats(ctx context.Context) (context.Context, *Stats) {
+	s := new(Stats)
+	return context.WithValue(ctx, statsKey{}, s), s
+}
+
+func statsFrom(ctx context.Context) *Stats {
+	s, _ := ctx.Value(statsKey{}).(*Stats)
+	return s
+}
+
+// counting counts requests and items in the Stats of the request's context.
+type counting struct{ DynamoDB }
+
+func (c *counting) add(ctx context.Context, read, written int) {
+	if s := statsFrom(ctx); s != nil {
+		s.Requests.Add(1)
+		s.ItemsRead.Add(int64(read))
+		s.Written.Add(int64(written))
+	}
+}
+
+func (c *counting) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	out, err := c.DynamoDB.GetItem(ctx, in, o...)
+	n := 0
+	if err == nil && out.Item != nil {
+		n = 1
+	}
+	c.add(ctx, n, 0)
+	return out, err
+}
+
+func (c *counting) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.add(ctx, 0, 1)
+	return c.DynamoDB.PutItem(ctx, in, o...)
+}
+
+func (c *counting) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	c.add(ctx, 0, 1)
+	return c.DynamoDB.DeleteItem(ctx, in, o...)
+}
+
+func (c *counting) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	c.add(ctx, 0, 1)
+	return c.DynamoDB.UpdateItem(ctx, in, o...)
+}
+
+func (c *counting) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	out, err := c.DynamoDB.Query(ctx, in, o...)
+	n := 0
+	if err == nil {
+		// Without a filter every item scanned is returned; some emulators
+		// leave ScannedCount at zero.
+		n = max(int(out.ScannedCount), len(out.Items))
+	}
+	c.add(ctx, n, 0)
+	return out, err
+}
+
+func (c *counting) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	out, err := c.DynamoDB.BatchGetItem(ctx, in, o...)
+	n := 0
+	if err == nil {
+		for _, items := range out.Responses {
+			n += len(items)
+		}
+	}
+	c.add(ctx, n, 0)
+	return out, err
+}
+
+func (c *counting) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	n := 0
+	for _, reqs := range in.RequestItems {
+		n += len(reqs)
+	}
+	c.add(ctx, 0, n)
+	return c.DynamoDB.BatchWriteItem(ctx, in, o...)
+}
+
+func (c *counting) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	c.add(ctx, 0, len(in.TransactItems))
+	return c.DynamoDB.TransactWriteItems(ctx, in, o...)
+}
+
+// trimPrefix returns s without prefix, and whether it had it.
+func trimPrefix(s, prefix string) (string, bool) {
+	if !strings.HasPrefix(s, prefix) {
+		return "", false
+	}
+	return s[len(prefix):], true
+}
