@@ -17,13 +17,17 @@ free_port() {
   fi
 }
 
+# running PID: alive and not a zombie (an orphan is reparented to a pid 1
+# that may reap it late, and kill -0 succeeds on zombies).
+running() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
+
 # wait_ready PID TIMEOUT_S CMD...: run CMD until it succeeds.
 # Returns 0 when ready, 2 if PID died first, 1 on timeout.
 wait_ready() {
   local pid=$1 timeout=$2; shift 2
   local deadline=$((SECONDS + timeout))
   while ((SECONDS < deadline)); do
-    kill -0 "$pid" 2>/dev/null || return 2
+    running "$pid" || return 2
     "$@" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
@@ -47,7 +51,7 @@ stop_pidfile() {
      tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$marker"; then
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 100; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
+      running "$pid" || break
       sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null || true

@@ -35,9 +35,14 @@ const (
 	S3Endpoint       = "S3_ENDPOINT"
 )
 
-// Variables lists every variable the functions read, for the template test.
-var Variables = []string{TableName, ExpiringWindowDays, LogLevel, ExportBucket, ExportURLMinutes,
-	ExportFunctionName, DynamoDBEndpoint, S3Endpoint}
+// The variables by who sets them, for template.yaml and its test: every
+// function reads Common; the functions that write exports also read Export;
+// Local is set only when running against emulators, never by the template.
+var (
+	Common = []string{TableName, ExpiringWindowDays, LogLevel}
+	Export = []string{ExportBucket, ExportURLMinutes, ExportFunctionName}
+	Local  = []string{DynamoDBEndpoint, S3Endpoint}
+)
 
 // Limits of the export link lifetime.
 const (

@@ -81,6 +81,13 @@ var Routes = []Route{
 	{"GET", "/v1/reports/{id}/products", "reports", (*API).reportProducts},
 	{"GET", "/v1/reports/{id}/cloud-services", "reports", (*API).reportCloudServices},
 	{"GET", "/v1/licenses/{key}", "licenses", (*API).license},
+	{"GET", "/v1/licenses/{key}/history", "licenses", (*API).history},
+	{"POST", "/v1/licenses/{key}/activations", "licenses", (*API).activate},
+	{"DELETE", "/v1/licenses/{key}/activations/{deploymentId}", "licenses", (*API).deactivate},
+	{"PUT", "/v1/licenses/{key}/partner-note", "notes", (*API).partnerNote},
+	{"GET", "/v1/pins", "pins", (*API).pins},
+	{"PUT", "/v1/pins/{key}", "pins", (*API).pin},
+	{"DELETE", "/v1/pins/{key}", "pins", (*API).unpin},
 }
 
 // Functions returns the names of the functions in the route table, in order

@@ -37,15 +37,20 @@ type env struct {
 // newEnv serves the API over a fresh table loaded with doc.
 func newEnv(t testing.TB, doc dataset.Document) *env {
 	t.Helper()
+	return newEnvOn(t, testenv.Store(t), doc)
+}
+
+// newEnvOn serves the API over st, loaded with doc.
+func newEnvOn(t testing.TB, st *store.Store, doc dataset.Document) *env {
+	t.Helper()
 	ds, err := dataset.Check(&doc)
 	if err != nil {
 		t.Fatalf("test data set: %v", err)
 	}
-	st := testenv.Store(t)
-	if _, err := st.Import(context.Background(), ds, store.ImportOptions{}); err != nil {
+	e := &env{t: t, store: st, doc: doc, now: testToday.Time().Add(9 * time.Hour)}
+	if _, err := st.Import(context.Background(), ds, store.ImportOptions{Now: e.now.Add(-time.Hour)}); err != nil {
 		t.Fatalf("import: %v", err)
 	}
-	e := &env{t: t, store: st, doc: doc, now: testToday.Time().Add(9 * time.Hour)}
 	e.tokens = httpapi.NewTokens([]byte("test key"), func() time.Time { return e.now })
 	api := httpapi.New(st, httpapi.Config{
 		Now:          func() time.Time { return e.now },
@@ -59,21 +64,40 @@ func newEnv(t testing.TB, doc dataset.Document) *env {
 	return e
 }
 
+// shared is an environment that read-only tests share.
+type shared struct {
+	once sync.Once
+	env  *env
+	doc  func() dataset.Document
+}
+
+func (s *shared) get(t *testing.T) *env {
+	t.Helper()
+	s.once.Do(func() { s.env = newEnv(&sharedTB{t}, s.doc()) })
+	if s.env == nil {
+		t.Fatal("the shared environment failed to start")
+	}
+	return s.env
+}
+
 var (
-	demoOnce sync.Once
-	demoEnv  *env
+	// demoEnv holds the local server's demo data set.
+	demoEnv = &shared{doc: func() dataset.Document { return demo.Document(testToday) }}
+	// smallEnv holds a smaller data set of the same shape, for tests that
+	// make many requests: the in-process DynamoDB reads its whole table for
+	// every Query, so a small table keeps them quick.
+	smallEnv = &shared{doc: func() dataset.Document {
+		cfg := demo.Small()
+		cfg.Customers, cfg.Licenses = 24, 300
+		return demo.Generate(cfg, testToday)
+	}}
 )
 
-// demoAPI returns one shared environment with the demo data set, for tests
-// that only read.
-func demoAPI(t *testing.T) *env {
-	t.Helper()
-	demoOnce.Do(func() { demoEnv = newEnv(&sharedTB{t}, demo.Document(testToday)) })
-	if demoEnv == nil {
-		t.Fatal("the demo environment failed to start")
-	}
-	return demoEnv
-}
+// demoAPI returns the shared environment with the demo data set.
+func demoAPI(t *testing.T) *env { return demoEnv.get(t) }
+
+// smallAPI returns the shared environment with the smaller data set.
+func smallAPI(t *testing.T) *env { return smallEnv.get(t) }
 
 // sharedTB lets the shared environment outlive the test that creates it:
 // its cleanups never run, and the process exit ends the servers.

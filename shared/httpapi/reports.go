@@ -171,7 +171,11 @@ func (a *API) reportPage(w http.ResponseWriter, r *http.Request, category licens
 	if err != nil {
 		return err
 	}
-	req, err := report.ParseRequest(r.URL.Query(), snap.IncludeExpired)
+	q, err := query(r)
+	if err != nil {
+		return err
+	}
+	req, err := report.ParseRequest(q, snap.IncludeExpired)
 	if err != nil {
 		return fault.Errorf(fault.Invalid, "%v", err)
 	}

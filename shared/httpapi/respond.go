@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -136,6 +137,16 @@ func jsonKind(goKind string) string {
 		return "an object"
 	}
 	return "a number"
+}
+
+// query parses the request's query string, refusing a malformed one rather
+// than dropping the parameters it cannot read.
+func query(r *http.Request) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, fault.Errorf(fault.Invalid, "the query string is malformed")
+	}
+	return q, nil
 }
 
 // statusRecorder remembers the status a handler wrote, for the log.

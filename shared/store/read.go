@@ -256,13 +256,7 @@ func (s *Store) License(ctx context.Context, licenseKey string) (license.License
 		found       bool
 		deployments []license.Deployment
 	)
-	in := &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND SK < :events"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(pkLicense + licenseKey), ":events": str(skEvent),
-		},
-	}
+	in := licensePartitionQuery(s.table, licenseKey)
 	err := s.query(ctx, in, func(item map[string]types.AttributeValue) error {
 		switch sk := item[attrSK].(*types.AttributeValueMemberS).Value; {
 		case sk == skLicense:

@@ -123,9 +123,6 @@ type Store struct {
 	// Parallelism bounds the concurrent Queries of one call that reads many
 	// organizations.
 	Parallelism int
-	// beforeCommit, when set by a test, runs just before a transaction is
-	// sent, so a test can fail a write between its parts.
-	beforeCommit func(op string) error
 }
 
 // New returns a store on the named table.

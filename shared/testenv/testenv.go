@@ -32,9 +32,10 @@ func Backend() string {
 	return "minidyn"
 }
 
-// DynamoDB returns a client on the test's DynamoDB emulator. The in-process
+// DynamoDB returns a client on the test's DynamoDB emulator, with options
+// applied (a test may swap the HTTP client to inject faults). The in-process
 // server lives until the test ends.
-func DynamoDB(tb testing.TB) *dynamodb.Client {
+func DynamoDB(tb testing.TB, opts ...func(*dynamodb.Options)) *dynamodb.Client {
 	tb.Helper()
 	endpoint := os.Getenv(EndpointVariable)
 	if endpoint == "" {
@@ -42,7 +43,11 @@ func DynamoDB(tb testing.TB) *dynamodb.Client {
 		tb.Cleanup(srv.Close)
 		endpoint = srv.URL
 	}
-	return awsconf.DynamoDB(awsconf.Local, endpoint)
+	client := awsconf.DynamoDB(awsconf.Local, endpoint)
+	if len(opts) == 0 {
+		return client
+	}
+	return dynamodb.New(client.Options(), opts...)
 }
 
 // Table creates a table with a unique name and returns its name.
