@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 )
 
 type event struct {
@@ -63,10 +64,12 @@ func main() {
 	}
 }
 
-// count copies the output of the events to out and counts the results of
-// tests, subtests included.
+// count counts the results of tests, subtests included, and copies to out
+// what a reader needs: the output of tests that failed, and each package's
+// result line. Passing tests' chatter is left out.
 func count(in io.Reader, out io.Writer) (counts, error) {
 	var c counts
+	pending := make(map[string][]string) // output of running tests, by package and test
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
@@ -76,24 +79,45 @@ func count(in io.Reader, out io.Writer) (counts, error) {
 			fmt.Fprintln(out, sc.Text())
 			continue
 		}
+		id := e.Package + " " + e.Test
 		switch e.Action {
 		case "output":
-			io.WriteString(out, e.Output)
+			if e.Test != "" {
+				pending[id] = append(pending[id], e.Output)
+			} else if !strings.HasPrefix(e.Output, "=== ") && e.Output != "PASS\n" {
+				io.WriteString(out, e.Output)
+			}
 		case "pass":
 			if e.Test != "" {
 				c.pass++
+				delete(pending, id)
 			}
 		case "fail":
 			if e.Test != "" {
 				c.fail++
-				c.failed = append(c.failed, e.Package+" "+e.Test)
+				c.failed = append(c.failed, id)
+				for _, line := range pending[id] {
+					io.WriteString(out, line)
+				}
+				delete(pending, id)
 			} else {
 				c.pkgFail = append(c.pkgFail, e.Package)
+				// A panic or a timeout ends the package with tests still
+				// running: show what they printed.
+				for pid, lines := range pending {
+					if strings.HasPrefix(pid, e.Package+" ") {
+						for _, line := range lines {
+							io.WriteString(out, line)
+						}
+						delete(pending, pid)
+					}
+				}
 			}
 		case "skip":
 			if e.Test != "" {
 				c.skip++
-				c.skipped = append(c.skipped, e.Package+" "+e.Test)
+				c.skipped = append(c.skipped, id)
+				delete(pending, id)
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -332,6 +333,8 @@ func (c *checker) checkUsers() {
 		c.text(path+".email", u.Email, 320, false)
 		for j, id := range u.RoleIDs {
 			switch org, ok := c.roles[id]; {
+			case slices.Contains(u.RoleIDs[:j], id):
+				c.addf(fmt.Sprintf("%s.roleIds[%d]", path, j), "role %q is listed twice", id)
 			case !ok:
 				c.addf(fmt.Sprintf("%s.roleIds[%d]", path, j), "unknown role %q", id)
 			case org != u.OrganizationID:

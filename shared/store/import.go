@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -14,8 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partnerportal/licenses/shared/access"
@@ -55,10 +55,15 @@ type ImportResult struct {
 // reseller those it (or its parent) names. Deployments activated through the
 // API and not in the data set are kept and still count.
 //
-// Items are written with BatchWriteItem in two phases: first the copies and
-// CUSTOMER# items that are derived from others, then the items they are
-// derived from, each with its history events. A run that stops halfway leaves
-// the source items unchanged, so running the same import again completes it.
+// Items are written with BatchWriteItem in three phases: the copies and
+// CUSTOMER# items derived from other items, then the history events, then
+// the items they are derived from and the events describe (licenses,
+// deployments, notes, organizations). A run that stops before its end leaves
+// some of those unchanged, so running the import again finds the same
+// changes and completes them: no change goes without its event. Such a rerun
+// records again the events the stopped run had written, unless it passes the
+// same Now (events made from the same change at the same time have the same
+// key).
 func (s *Store) Import(ctx context.Context, ds *dataset.Dataset, opts ImportOptions) (ImportResult, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
@@ -71,9 +76,9 @@ func (s *Store) Import(ctx context.Context, ds *dataset.Dataset, opts ImportOpti
 	if err := im.plan(); err != nil {
 		return ImportResult{}, err
 	}
-	total := len(im.phase1) + len(im.phase2)
+	total := len(im.phase1) + len(im.events) + len(im.phase2)
 	im.progress("import: %d items to write, %d unchanged", total, im.result.Unchanged)
-	for _, phase := range [][]types.WriteRequest{im.phase1, im.phase2} {
+	for _, phase := range [][]types.WriteRequest{im.phase1, im.events, im.phase2} {
 		if err := im.write(ctx, phase, total); err != nil {
 			return im.result, err
 		}
@@ -101,10 +106,13 @@ type importer struct {
 	// Copies the data set calls for, by PK|SK.
 	wanted map[string]bool
 
-	phase1, phase2 []types.WriteRequest
-	result         ImportResult
-	written        atomic.Int64
-	lastReport     atomic.Int64
+	// phase1 holds the derived items (copies, CUSTOMER#), events the history
+	// events, phase2 the items the events describe. They are written in
+	// that order.
+	phase1, events, phase2 []types.WriteRequest
+	result                 ImportResult
+	written                atomic.Int64
+	lastReport             atomic.Int64
 }
 
 func itemID(pk, sk string) string { return pk + "|" + sk }
@@ -161,21 +169,17 @@ func (im *importer) readExisting(ctx context.Context) error {
 
 	im.activeCopies = make(map[string]map[string]license.Deployment)
 	var mu sync.Mutex
-	return s.parallel(ctx, len(partners), func(ctx context.Context, i int) error {
+	// Two Queries per partner: DEPLOYMENT# and LICENSE# copies. One range
+	// over both would also read the EXPORT# items that sort between them.
+	return s.parallel(ctx, 2*len(partners), func(ctx context.Context, i int) error {
+		partner, prefix := partners[i/2], []string{skDeployment, skLicenseCopy}[i%2]
 		var items []map[string]types.AttributeValue
-		in := &dynamodb.QueryInput{
-			TableName:              &s.table,
-			KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": str(pkPartner + partners[i]), ":from": str(skDeployment), ":to": str(skLicenseCopy + "\U0010FFFF"),
-			},
-		}
-		err := s.query(ctx, in, func(item map[string]types.AttributeValue) error {
+		err := s.query(ctx, queryPrefix(s.table, pkPartner+partner, prefix), func(item map[string]types.AttributeValue) error {
 			items = append(items, item)
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("copies of %s: %w", partners[i], err)
+			return fmt.Errorf("copies of %s: %w", partner, err)
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -232,6 +236,12 @@ func (im *importer) customerItems() []customerItem {
 	for i := range im.ds.Organizations {
 		orgs[im.ds.Organizations[i].ID] = &im.ds.Organizations[i]
 	}
+	licenses := make(map[string]int)
+	for _, l := range im.ds.Licenses {
+		for _, org := range l.OrganizationIDs {
+			licenses[org]++
+		}
+	}
 	var items []customerItem
 	for _, o := range im.ds.Organizations {
 		if o.Type != access.OrgCustomer {
@@ -239,14 +249,14 @@ func (im *importer) customerItems() []customerItem {
 		}
 		dist, res := dataset.Sellers(orgs, o.ID)
 		if dist != "" {
-			item := customerItem{PK: pkPartner + dist, SK: skCustomer + o.ID, ID: o.ID, Name: o.Name, ParentID: o.ParentID}
+			item := customerItem{PK: pkPartner + dist, SK: skCustomer + o.ID, ID: o.ID, Name: o.Name, ParentID: o.ParentID, Licenses: licenses[o.ID]}
 			if res != "" {
 				item.ResellerID, item.ResellerName = res, orgs[res].Name
 			}
 			items = append(items, item)
 		}
 		if res != "" {
-			items = append(items, customerItem{PK: pkPartner + res, SK: skCustomer + o.ID, ID: o.ID, Name: o.Name, ParentID: o.ParentID})
+			items = append(items, customerItem{PK: pkPartner + res, SK: skCustomer + o.ID, ID: o.ID, Name: o.Name, ParentID: o.ParentID, Licenses: licenses[o.ID]})
 		}
 	}
 	return items
@@ -384,7 +394,7 @@ func (im *importer) planLicenses() error {
 			}
 		}
 		for _, e := range events {
-			if err := im.insert(&im.phase2, e); err != nil {
+			if err := im.insert(&im.events, e); err != nil {
 				return err
 			}
 		}
@@ -493,9 +503,10 @@ func (im *importer) planNotes() error {
 		if actor == "" {
 			actor = license.ImportActor
 		}
-		e := newEventItem(n.LicenseKey, license.Event{At: at, Type: license.PartnerNoteUpdated, Actor: actor,
-			Data: map[string]any{"version": item.Version, "text": n.Text}}, n.PartnerID, newID())
-		if err := im.insert(&im.phase2, e); err != nil {
+		ev := license.Event{At: at, Type: license.PartnerNoteUpdated, Actor: actor,
+			Data: map[string]any{"version": item.Version, "text": n.Text}}
+		e := newEventItem(n.LicenseKey, ev, n.PartnerID, contentID(n.LicenseKey, ev))
+		if err := im.insert(&im.events, e); err != nil {
 			return err
 		}
 		if err := im.insert(&im.phase2, item); err != nil {
@@ -507,7 +518,15 @@ func (im *importer) planNotes() error {
 
 func (im *importer) event(licenseKey string, e license.Event) eventItem {
 	e.Actor = license.ImportActor
-	return newEventItem(licenseKey, e, "", newID())
+	return newEventItem(licenseKey, e, "", contentID(licenseKey, e))
+}
+
+// contentID names an imported event by what it records, so that the same
+// change imported at the same time is the same item.
+func contentID(licenseKey string, e license.Event) string {
+	data, _ := json.Marshal(e.Data) // maps marshal with sorted keys
+	sum := sha256.Sum256([]byte(licenseKey + "\x00" + string(e.Type) + "\x00" + e.At.UTC().Format(time.RFC3339Nano) + "\x00" + string(data)))
+	return hex.EncodeToString(sum[:8])
 }
 
 // upsert adds a put of v unless the table already holds exactly v.

@@ -13,7 +13,8 @@ import (
 
 // The items of the table. They are separate from the domain and API types so
 // that the stored form can change (shorter names, denormalized copies)
-// without touching either.
+// without touching either. Lists and maps that may be empty are omitempty:
+// an empty one would be stored for nothing, and minidyn reads it back wrong.
 
 type productItem struct {
 	PK, SK   string
@@ -59,13 +60,16 @@ type roleItem struct {
 	ID          string            `dynamodbav:"id"`
 	OrgID       string            `dynamodbav:"organizationId"`
 	Name        string            `dynamodbav:"name"`
-	Permissions map[string]string `dynamodbav:"permissions"`
+	Permissions map[string]string `dynamodbav:"permissions,omitempty"`
 }
 
 func newRoleItem(r access.Role) roleItem {
 	perms := make(map[string]string, len(r.Permissions))
 	for object, level := range r.Permissions {
 		perms[object] = level.String()
+	}
+	if len(perms) == 0 {
+		perms = nil // omitempty leaves out nil maps only
 	}
 	return roleItem{PK: pkRole + r.ID, SK: skRole, ID: r.ID, OrgID: r.OrganizationID, Name: r.Name, Permissions: perms}
 }
@@ -84,11 +88,12 @@ type userItem struct {
 	Email   string   `dynamodbav:"email"`
 	Name    string   `dynamodbav:"name"`
 	OrgID   string   `dynamodbav:"organizationId"`
-	RoleIDs []string `dynamodbav:"roleIds"`
+	RoleIDs []string `dynamodbav:"roleIds,omitempty"`
 }
 
 func newUserItem(u access.User) userItem {
-	return userItem{PK: pkUser + u.ID, SK: skUser, ID: u.ID, Email: u.Email, Name: u.Name, OrgID: u.OrganizationID, RoleIDs: u.RoleIDs}
+	return userItem{PK: pkUser + u.ID, SK: skUser, ID: u.ID, Email: u.Email, Name: u.Name, OrgID: u.OrganizationID,
+		RoleIDs: nilIfEmpty(u.RoleIDs)}
 }
 
 func (i userItem) user() access.User {
@@ -104,10 +109,11 @@ type customerItem struct {
 	ParentID     string `dynamodbav:"parentId,omitempty"`
 	ResellerID   string `dynamodbav:"resellerId,omitempty"`
 	ResellerName string `dynamodbav:"resellerName,omitempty"`
+	Licenses     int    `dynamodbav:"licenses"`
 }
 
 func (i customerItem) customer() access.Customer {
-	c := access.Customer{ID: i.ID, Name: i.Name, ParentID: i.ParentID}
+	c := access.Customer{ID: i.ID, Name: i.Name, ParentID: i.ParentID, Licenses: i.Licenses}
 	if i.ResellerID != "" {
 		c.Reseller = &access.Ref{ID: i.ResellerID, Name: i.ResellerName}
 	}
@@ -240,6 +246,15 @@ func (i eventItem) event() license.Event {
 		e.Data = map[string]any{}
 	}
 	return e
+}
+
+// nilIfEmpty returns nil for an empty slice: omitempty leaves out nil
+// slices only.
+func nilIfEmpty[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

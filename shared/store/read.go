@@ -334,6 +334,16 @@ func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, fn func(map[
 // DynamoDB leaves unprocessed, and hands each item found to fn. fn is never
 // called concurrently.
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, fn func(map[string]types.AttributeValue) error) error {
+	// DynamoDB refuses a batch that names a key twice.
+	seen := make(map[string]bool, len(keys))
+	unique := keys[:0:0]
+	for _, k := range keys {
+		if id := itemID(attrString(k, attrPK), attrString(k, attrSK)); !seen[id] {
+			seen[id] = true
+			unique = append(unique, k)
+		}
+	}
+	keys = unique
 	for start := 0; start < len(keys); start += 100 {
 		pending := keys[start:min(start+100, len(keys))]
 		for attempt := 0; len(pending) > 0; attempt++ {

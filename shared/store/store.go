@@ -178,8 +178,8 @@ const (
 	gsi1Due        = "DUE"
 )
 
-// ErrNotFound is wrapped by the errors of reads that find nothing.
-var ErrNotFound = fault.Errorf(fault.NotFound, "not found")
+// ErrNotFound matches, with errors.Is, the errors of reads that find nothing.
+var ErrNotFound = &fault.Error{Code: fault.NotFound}
 
 func notFound(format string, args ...any) error {
 	return &fault.Error{Code: fault.NotFound, Message: fmt.Sprintf(format, args...)}

@@ -12,8 +12,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/truora/minidyn/server"
 
 	"github.com/partnerportal/licenses/shared/awsconf"
@@ -56,10 +58,21 @@ func Table(tb testing.TB, db *dynamodb.Client) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "test-" + hex.EncodeToString(b[:])
-	if err := store.CreateTable(context.Background(), db, name); err != nil {
+	ctx := context.Background()
+	if err := store.CreateTable(ctx, db, name); err != nil {
 		tb.Fatalf("create table: %v", err)
 	}
-	return name
+	// dynalite refuses requests while a new table is CREATING. The SDK's
+	// waiter cannot be used: it waits for ACTIVE, which minidyn never says.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name})
+		if err == nil && out.Table.TableStatus != types.TableStatusCreating {
+			return name
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("table %s is not ready after 10 s: %v", name, err)
+		}
+	}
 }
 
 // Store returns a store on a new, empty table.

@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerportal/licenses/shared/report"
+	"github.com/partnerportal/licenses/shared/subscription"
+)
+
+// subscriptionItem is a subscription. GSI1 lists every subscription by the
+// time its next export is due, so the schedule reads only those that are.
+type subscriptionItem struct {
+	PK, SK    string
+	GSI1PK    string   `dynamodbav:"GSI1PK"`
+	GSI1SK    string   `dynamodbav:"GSI1SK"` // <next due, RFC 3339 UTC>#<partner>#<id>
+	ID        string   `dynamodbav:"id"`
+	PartnerID string   `dynamodbav:"partnerId"`
+	Frequency string   `dynamodbav:"frequency"`
+	All       bool     `dynamodbav:"all,omitempty"`
+	OrgIDs    []string `dynamodbav:"organizationIds,omitempty"`
+	CreatedBy string   `dynamodbav:"createdBy"`
+	CreatedAt string   `dynamodbav:"createdAt"`
+	UpdatedAt string   `dynamodbav:"updatedAt"`
+}
+
+// dueLayout formats due times with a fixed width, so that they sort as
+// strings.
+const dueLayout = "2006-01-02T15:04:05Z"
+
+func dueKey(due time.Time, partnerID, id string) string {
+	return due.UTC().Format(dueLayout) + "#" + partnerID + "#" + id
+}
+
+func (i subscriptionItem) subscription() subscription.Subscription {
+	s := subscription.Subscription{ID: i.ID, PartnerID: i.PartnerID, Frequency: subscription.Frequency(i.Frequency),
+		Selection: report.Selection{All: i.All, OrganizationIDs: i.OrgIDs}, CreatedBy: i.CreatedBy}
+	s.CreatedAt, _ = time.Parse(time.RFC3339Nano, i.CreatedAt)
+	s.UpdatedAt, _ = time.Parse(time.RFC3339Nano, i.UpdatedAt)
+	return s
+}
+
+// PutSubscription creates or replaces a subscription and reports whether it
+// is new. It is due at once: the current period has no export from it yet,
+// unless one was made before (the period claim prevents a second).
+func (s *Store) PutSubscription(ctx context.Context, sub subscription.Subscription, now time.Time) (created bool, err error) {
+	item, err := marshal(subscriptionItem{PK: pkPartner + sub.PartnerID, SK: skSubscription + sub.ID, GSI1PK: gsi1Due,
+		GSI1SK: dueKey(subscription.Start(sub.Frequency, now), sub.PartnerID, sub.ID), ID: sub.ID, PartnerID: sub.PartnerID,
+		Frequency: string(sub.Frequency), All: sub.Selection.All, OrgIDs: sub.Selection.OrganizationIDs,
+		CreatedBy: sub.CreatedBy, CreatedAt: formatTime(sub.CreatedAt), UpdatedAt: formatTime(sub.UpdatedAt)})
+	if err != nil {
+		return false, err
+	}
+	out, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ReturnValues: types.ReturnValueAllOld})
+	if err != nil {
+		return false, unavailable(err, "put subscription "+sub.ID)
+	}
+	return len(out.Attributes) == 0, nil
+}
+
+// Subscription returns one of the partner organization's subscriptions.
+func (s *Store) Subscription(ctx context.Context, partnerID, id string) (subscription.Subscription, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(pkPartner+partnerID, skSubscription+id)})
+	if err != nil {
+		return subscription.Subscription{}, unavailable(err, "get subscription "+id)
+	}
+	if out.Item == nil {
+		return subscription.Subscription{}, notFound("subscription %s not found", id)
+	}
+	it, err := unmarshal[subscriptionItem](out.Item)
+	return it.subscription(), err
+}
+
+// Subscriptions returns the partner organization's subscriptions by id.
+func (s *Store) Subscriptions(ctx context.Context, partnerID string) ([]subscription.Subscription, error) {
+	var subs []subscription.Subscription
+	err := s.query(ctx, queryPrefix(s.table, pkPartner+partnerID, skSubscription), func(item map[string]types.AttributeValue) error {
+		it, err := unmarshal[subscriptionItem](item)
+		subs = append(subs, it.subscription())
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("subscriptions of %s: %w", partnerID, err)
+	}
+	return subs, nil
+}
+
+// DeleteSubscription removes a subscription; removing one that is gone is
+// not an error. Its exports stay.
+func (s *Store) DeleteSubscription(ctx context.Context, partnerID, id string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(pkPartner+partnerID, skSubscription+id)})
+	if err != nil {
+		return unavailable(err, "delete subscription "+id)
+	}
+	return nil
+}
+
+// DueSubscriptions returns the subscriptions whose next export is due at t,
+// reading only those from GSI1.
+func (s *Store) DueSubscriptions(ctx context.Context, t time.Time) ([]subscription.Subscription, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              &s.table,
+		IndexName:              aws.String(indexGSI1),
+		KeyConditionExpression: aws.String("GSI1PK = :due AND GSI1SK <= :t"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":due": str(gsi1Due), ":t": str(t.UTC().Format(dueLayout) + "#\U0010FFFF"),
+		},
+	}
+	var subs []subscription.Subscription
+	err := s.query(ctx, in, func(item map[string]types.AttributeValue) error {
+		it, err := unmarshal[subscriptionItem](item)
+		subs = append(subs, it.subscription())
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("due subscriptions: %w", err)
+	}
+	return subs, nil
+}
+
+// periodItem claims a subscription's period for one export.
+type periodItem struct {
+	PK, SK    string
+	ExportID  string `dynamodbav:"exportId"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
+}
+
+// ClaimPeriod creates the export of a subscription for the period that
+// contains e.CreatedAt, and moves the subscription's next due time to the
+// next period, in one transaction that fails if the period already has an
+// export. It returns the export of the period: e when it was created (true),
+// or the one made before (false). Duplicated, retried and concurrent runs of
+// the schedule therefore make one export per period.
+func (s *Store) ClaimPeriod(ctx context.Context, sub subscription.Subscription, e *Export) (*Export, bool, error) {
+	period := subscription.Period(sub.Frequency, e.CreatedAt)
+	claimKey := key(pkPartner+sub.PartnerID, skPeriod+sub.ID+"#"+period)
+	claim, err := marshal(periodItem{PK: pkPartner + sub.PartnerID, SK: skPeriod + sub.ID + "#" + period,
+		ExportID: e.ID, ExpiresAt: e.ExpiresAt.Unix()})
+	if err != nil {
+		return nil, false, err
+	}
+	exp, err := marshal(newExportItem(e))
+	if err != nil {
+		return nil, false, err
+	}
+	next := dueKey(subscription.Next(sub.Frequency, e.CreatedAt), sub.PartnerID, sub.ID)
+	err = s.transact(ctx, []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: claim, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: exp, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Update: &types.Update{TableName: &s.table, Key: key(pkPartner+sub.PartnerID, skSubscription+sub.ID),
+			UpdateExpression:          aws.String("SET GSI1SK = :next"),
+			ConditionExpression:       aws.String("attribute_exists(PK) AND frequency = :f"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":next": str(next), ":f": str(string(sub.Frequency))}}},
+	})
+	if err == nil {
+		return e, true, nil
+	}
+	failed, which := conditionFailed(err)
+	if !failed {
+		return nil, false, unavailable(err, "claim period "+period+" of "+sub.ID)
+	}
+	if len(which) == 1 && which[0] == 2 {
+		// The subscription was deleted or changed since it was read.
+		return nil, false, nil
+	}
+	// The period is taken: move the due time on, and return its export.
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: claimKey, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, false, unavailable(err, "read period claim")
+	}
+	if out.Item == nil {
+		return nil, false, fmt.Errorf("period %s of %s: claim failed but is not there", period, sub.ID)
+	}
+	c, err := unmarshal[periodItem](out.Item)
+	if err != nil {
+		return nil, false, err
+	}
+	_, _ = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(pkPartner+sub.PartnerID, skSubscription+sub.ID),
+		UpdateExpression:          aws.String("SET GSI1SK = :next"),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND frequency = :f"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":next": str(next), ":f": str(string(sub.Frequency))}})
+	prev, err := s.Export(ctx, sub.PartnerID, c.ExportID, e.CreatedAt)
+	if err != nil {
+		return nil, false, err
+	}
+	return prev, false, nil
+}

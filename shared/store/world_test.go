@@ -1,0 +1,463 @@
+package store_test
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerportal/licenses/shared/access"
+	"github.com/partnerportal/licenses/shared/dataset"
+	"github.com/partnerportal/licenses/shared/demo"
+	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/store"
+	"github.com/partnerportal/licenses/shared/testenv"
+)
+
+// The tests in this package's import_test.go, read_test.go and
+// reports_test.go use no transactions, so that they pass on dynalite as well
+// as on minidyn.
+
+// importNow is the time of every first import; later imports pass later
+// times, so that their events can be told apart.
+var importNow = time.Date(2025, time.June, 1, 12, 0, 0, 0, time.UTC)
+
+// world is a store on a fresh table, with the raw client beside it so that a
+// test can look at items no method reads yet (history events, report chunks).
+type world struct {
+	t     *testing.T
+	ctx   context.Context
+	s     *store.Store
+	db    *dynamodb.Client
+	table string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	db := testenv.DynamoDB(t)
+	table := testenv.Table(t, db)
+	waitForTable(t, db, table)
+	return &world{t: t, ctx: context.Background(), s: store.New(db, table), db: db, table: table}
+}
+
+// waitForTable waits until the table is no longer CREATING. dynalite answers CreateTable
+// with CREATING and refuses item requests with ResourceNotFoundException until
+// its timer fires, even with --createTableMs 0, and testenv.Table does not
+// wait.
+func waitForTable(t *testing.T, db *dynamodb.Client, table string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := db.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		// minidyn leaves the status empty; only CREATING means wait.
+		if err == nil && out.Table.TableStatus != types.TableStatusCreating {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("table %s is not active after 10s (last error: %v)", table, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// checked turns a document into a data set, failing the test if it breaks a rule.
+func checked(t *testing.T, doc dataset.Document) *dataset.Dataset {
+	t.Helper()
+	ds, err := dataset.Check(&doc)
+	if err != nil {
+		t.Fatalf("dataset.Check: %v", err)
+	}
+	return ds
+}
+
+// load imports the data set at time now.
+func (w *world) load(ds *dataset.Dataset, now time.Time) store.ImportResult {
+	w.t.Helper()
+	res, err := w.s.Import(w.ctx, ds, store.ImportOptions{Now: now})
+	if err != nil {
+		w.t.Fatalf("Import: %v", err)
+	}
+	return res
+}
+
+// loadDoc checks and imports a document at time now.
+func (w *world) loadDoc(doc dataset.Document, now time.Time) store.ImportResult {
+	w.t.Helper()
+	return w.load(checked(w.t, doc), now)
+}
+
+// assertSettled imports the document again and fails unless that writes and
+// deletes nothing: the table already holds exactly what the document says.
+func (w *world) assertSettled(doc dataset.Document, now time.Time) {
+	w.t.Helper()
+	res := w.loadDoc(doc, now)
+	if res.Puts != 0 || res.Deletes != 0 {
+		w.t.Errorf("importing the same document again: got %d puts and %d deletes, want none (%+v)", res.Puts, res.Deletes, res)
+	}
+}
+
+// scanAll returns every item of the table. Tests may scan; the store may not.
+func (w *world) scanAll() []map[string]types.AttributeValue {
+	w.t.Helper()
+	var items []map[string]types.AttributeValue
+	p := dynamodb.NewScanPaginator(w.db, &dynamodb.ScanInput{TableName: aws.String(w.table)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(w.ctx)
+		if err != nil {
+			w.t.Fatalf("scan: %v", err)
+		}
+		items = append(items, out.Items...)
+	}
+	return items
+}
+
+// queryPrefix returns the items of partition pk whose sort key begins with prefix.
+func (w *world) queryPrefix(pk, prefix string) []map[string]types.AttributeValue {
+	w.t.Helper()
+	var items []map[string]types.AttributeValue
+	p := dynamodb.NewQueryPaginator(w.db, &dynamodb.QueryInput{
+		TableName:              aws.String(w.table),
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: pk},
+			":sk": &types.AttributeValueMemberS{Value: prefix},
+		},
+	})
+	for p.HasMorePages() {
+		out, err := p.NextPage(w.ctx)
+		if err != nil {
+			w.t.Fatalf("query %s %s: %v", pk, prefix, err)
+		}
+		items = append(items, out.Items...)
+	}
+	return items
+}
+
+// storedEvent is a history event as the table holds it.
+type storedEvent struct {
+	SK      string
+	At      string         `dynamodbav:"at"`
+	Type    string         `dynamodbav:"type"`
+	Actor   string         `dynamodbav:"actor"`
+	Partner string         `dynamodbav:"partnerId"`
+	Data    map[string]any `dynamodbav:"data"`
+}
+
+// events returns the history of a license, oldest first, read straight from
+// the table (PK LICENSE#<key>, SK EVENT#...): the store has no History method
+// yet.
+func (w *world) events(key string) []storedEvent {
+	w.t.Helper()
+	var events []storedEvent
+	for _, item := range w.queryPrefix("LICENSE#"+key, "EVENT#") {
+		var e storedEvent
+		if err := attributevalue.UnmarshalMap(item, &e); err != nil {
+			w.t.Fatalf("event of %s: %v", key, err)
+		}
+		events = append(events, e)
+	}
+	return events
+}
+
+// added returns the events of after that are not in before, in order. An
+// activated event carries the deployment's activation time, so new events
+// need not sort after the old ones.
+func added(before, after []storedEvent) []storedEvent {
+	old := make(map[string]bool, len(before))
+	for _, e := range before {
+		old[e.SK] = true
+	}
+	var events []storedEvent
+	for _, e := range after {
+		if !old[e.SK] {
+			events = append(events, e)
+		}
+	}
+	return events
+}
+
+// eventTypes returns the types of events, in order.
+func eventTypes(events []storedEvent) []string {
+	types := []string{}
+	for _, e := range events {
+		types = append(types, e.Type)
+	}
+	return types
+}
+
+// ptrTo returns a pointer to v.
+func ptrTo[T any](v T) *T { return &v }
+
+// licenseKeys returns the keys of the licenses, sorted, duplicates kept.
+func licenseKeys(ls []license.License) []string {
+	keys := []string{}
+	for _, l := range ls {
+		keys = append(keys, l.Key)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// findLicense returns the license with the key in the document.
+func findLicense(t *testing.T, doc *dataset.Document, key string) *dataset.License {
+	t.Helper()
+	for i := range doc.Licenses {
+		if doc.Licenses[i].Key == key {
+			return &doc.Licenses[i]
+		}
+	}
+	t.Fatalf("no license %s in the document", key)
+	return nil
+}
+
+// findDeployment returns the deployment of the license in the document.
+func findDeployment(t *testing.T, doc *dataset.Document, key, id string) *dataset.Deployment {
+	t.Helper()
+	for i := range doc.Deployments {
+		if d := &doc.Deployments[i]; d.LicenseKey == key && d.DeploymentID == id {
+			return d
+		}
+	}
+	t.Fatalf("no deployment %s of %s in the document", id, key)
+	return nil
+}
+
+// findOrg returns the organization with the id in the document.
+func findOrg(t *testing.T, doc *dataset.Document, id string) *dataset.Organization {
+	t.Helper()
+	for i := range doc.Organizations {
+		if doc.Organizations[i].ID == id {
+			return &doc.Organizations[i]
+		}
+	}
+	t.Fatalf("no organization %s in the document", id)
+	return nil
+}
+
+// Identifiers of the hand-written document.
+const (
+	licMain     = "LIC-CORE-MAIN"   // core, cust-main; dep-1, dep-2 active, dep-3 inactive; two partner notes
+	licShared   = "LIC-SHARED"      // core, cust-main and its sub-organization cust-sub; dep-s active
+	licCloudOwn = "LIC-CLOUD-OWN"   // cloud, cust-sub-own, scans used
+	licCloudNew = "LIC-CLOUD-NOUSE" // cloud, cust-sub, no scans used
+	licDirect   = "LIC-DIRECT"      // core evaluation, cust-direct
+	licHidden   = "LIC-HIDDEN"      // a product partners never see, cust-main
+	licB        = "LIC-B"           // core, cust-b of the other distributor
+)
+
+// baseDoc returns a small hand-written document with every case the store
+// must handle: two distributors and two resellers; a main customer
+// organization sold through a reseller with one sub-organization that
+// inherits its sellers and one that names its own reseller; a customer sold
+// directly; a license on a main organization and its sub-organization;
+// active and inactive deployments; on-prem, cloud and hidden products; notes
+// of a distributor and a reseller; and users whose roles grant every level.
+// Each call returns a new document, so tests may change it.
+func baseDoc() dataset.Document {
+	full := map[string]string{"license_management.customer_organizations": "full"}
+	read := map[string]string{"license_management.customer_organizations": "read"}
+	return dataset.Document{
+		Products: []dataset.Product{
+			{ID: "core", Name: "MetaDefender Core", Category: "on_prem"},
+			{ID: "cloud", Name: "MetaDefender Cloud", Category: "cloud_service", VisibleToPartners: ptrTo(true)},
+			{ID: "itaccess", Name: "MetaDefender IT Access", Category: "on_prem", VisibleToPartners: ptrTo(false)},
+		},
+		Organizations: []dataset.Organization{
+			{ID: "dist-a", Name: "Distributor A", Type: "distributor", ExpiringWindowDays: ptrTo(45)},
+			{ID: "dist-b", Name: "Distributor B", Type: "distributor"},
+			{ID: "res-a", Name: "Reseller A", Type: "reseller"},
+			{ID: "res-b", Name: "Reseller B", Type: "reseller"},
+			{ID: "cust-main", Name: "Main Corp", Type: "customer", DistributorID: ptrTo("dist-a"), ResellerID: ptrTo("res-a")},
+			{ID: "cust-sub", Name: "Main Corp Labs", Type: "customer", ParentID: ptrTo("cust-main")},
+			{ID: "cust-sub-own", Name: "Main Corp Ops", Type: "customer", ParentID: ptrTo("cust-main"), ResellerID: ptrTo("res-b")},
+			{ID: "cust-direct", Name: "Direct GmbH", Type: "customer", DistributorID: ptrTo("dist-a")},
+			{ID: "cust-b", Name: "Bee Ltd", Type: "customer", DistributorID: ptrTo("dist-b")},
+		},
+		Roles: []dataset.Role{
+			{ID: "role-a-read", OrganizationID: "dist-a", Name: "Viewer", Permissions: read},
+			{ID: "role-a-full", OrganizationID: "dist-a", Name: "Admin", Permissions: full},
+			{ID: "role-a-other", OrganizationID: "dist-a", Name: "Billing", Permissions: map[string]string{"billing.invoices": "full"}},
+			{ID: "role-ra-full", OrganizationID: "res-a", Name: "Admin", Permissions: full},
+			{ID: "role-cust", OrganizationID: "cust-main", Name: "Admin", Permissions: full},
+		},
+		Users: []dataset.User{
+			{ID: "u-multi", Email: "multi@dist-a.example", Name: "Mia Multi", OrganizationID: "dist-a", RoleIDs: []string{"role-a-read", "role-a-full"}},
+			{ID: "u-read", Email: "read@dist-a.example", Name: "Rita Read", OrganizationID: "dist-a", RoleIDs: []string{"role-a-read"}},
+			{ID: "u-other", Email: "other@dist-a.example", Name: "Otto Other", OrganizationID: "dist-a", RoleIDs: []string{"role-a-other"}},
+			{ID: "u-foreign", Email: "foreign@dist-a.example", Name: "Fred Foreign", OrganizationID: "dist-a", RoleIDs: []string{"role-a-read"}},
+			{ID: "u-res", Email: "admin@res-a.example", Name: "Rob Res", OrganizationID: "res-a", RoleIDs: []string{"role-ra-full"}},
+			{ID: "u-cust", Email: "admin@main.example", Name: "Carl Cust", OrganizationID: "cust-main", RoleIDs: []string{"role-cust"}},
+		},
+		Licenses: []dataset.License{
+			{Key: licMain, ProductID: "core", OrganizationIDs: []string{"cust-main"}, Type: "purchased",
+				StartDate: "2025-01-01", ExpirationDate: "2026-01-01", PurchasedInstances: ptrTo(5),
+				CustomerNote: ptrTo("=SUM(A1) — Zürich 東京")},
+			{Key: licShared, ProductID: "core", OrganizationIDs: []string{"cust-main", "cust-sub"}, Type: "purchased",
+				StartDate: "2024-06-01", ExpirationDate: "2025-06-20", PurchasedInstances: ptrTo(3)},
+			{Key: licCloudOwn, ProductID: "cloud", OrganizationIDs: []string{"cust-sub-own"}, Type: "purchased",
+				StartDate: "2025-02-01", ExpirationDate: "2026-02-01", ScanLimit: ptrTo(1000), ScansUsed: ptrTo(250)},
+			{Key: licCloudNew, ProductID: "cloud", OrganizationIDs: []string{"cust-sub"}, Type: "evaluation",
+				StartDate: "2025-05-01", ExpirationDate: "2025-07-01", ScanLimit: ptrTo(500)},
+			{Key: licDirect, ProductID: "core", OrganizationIDs: []string{"cust-direct"}, Type: "evaluation",
+				StartDate: "2025-05-01", ExpirationDate: "2025-05-31", PurchasedInstances: ptrTo(1)},
+			{Key: licHidden, ProductID: "itaccess", OrganizationIDs: []string{"cust-main"}, Type: "purchased",
+				StartDate: "2025-01-01", ExpirationDate: "2026-01-01", PurchasedInstances: ptrTo(1)},
+			{Key: licB, ProductID: "core", OrganizationIDs: []string{"cust-b"}, Type: "purchased",
+				StartDate: "2025-01-01", ExpirationDate: "2026-01-01", PurchasedInstances: ptrTo(2)},
+		},
+		Deployments: []dataset.Deployment{
+			{DeploymentID: "dep-1", LicenseKey: licMain, Name: ptrTo("Server 1"), ActivatedAt: "2025-02-01T10:00:00Z", LastSeenAt: ptrTo("2025-05-30T08:15:00Z")},
+			{DeploymentID: "dep-2", LicenseKey: licMain, ActivatedAt: "2025-03-01T10:00:00Z"},
+			{DeploymentID: "dep-3", LicenseKey: licMain, Name: ptrTo("Retired"), ActivatedAt: "2025-01-15T10:00:00Z", Active: ptrTo(false)},
+			{DeploymentID: "dep-s", LicenseKey: licShared, Name: ptrTo("Lab"), ActivatedAt: "2024-07-01T09:00:00Z", Active: ptrTo(true)},
+		},
+		PartnerNotes: []dataset.PartnerNote{
+			{OrganizationID: "dist-a", LicenseKey: licMain, Text: "Renewal due in Q3", UpdatedBy: ptrTo("u-multi"), UpdatedAt: ptrTo("2025-05-01T09:30:00Z")},
+			{OrganizationID: "res-a", LicenseKey: licMain, Text: "Call Bob\nbefore renewal", UpdatedBy: ptrTo("u-res")},
+		},
+	}
+}
+
+// baseEvents is the number of history events the first import of baseDoc
+// records: a created event per license, an activated event per active
+// deployment, and a partner_note_updated event per note.
+const baseEvents = 7 + 3 + 2
+
+// customerOrgs returns the ids of the document's customer organizations.
+func customerOrgs(doc *dataset.Document) []string {
+	var ids []string
+	for _, o := range doc.Organizations {
+		if o.Type == "customer" {
+			ids = append(ids, o.ID)
+		}
+	}
+	return ids
+}
+
+// demoToday is the day the demo documents are generated for.
+var demoToday = license.DateOf(importNow)
+
+// demoDoc returns a demo document small enough for minidyn, whose Query
+// reads the whole table: 12 customer organizations and 120 licenses, with
+// every case the full demo has.
+func demoDoc() dataset.Document {
+	cfg := demo.Small()
+	cfg.Customers = 12
+	cfg.Licenses = 120
+	return demo.Generate(cfg, demoToday)
+}
+
+// activeIDs returns the ids of the active deployments of the license, sorted.
+func activeIDs(deps []license.Deployment, key string) []string {
+	ids := []string{}
+	for _, d := range deps {
+		if d.Active && d.LicenseKey == key {
+			ids = append(ids, d.DeploymentID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// scope returns the scope of a full-access user of the partner organization,
+// built from what the store holds, as Caller builds it.
+func (w *world) scope(partnerID string) *access.Scope {
+	w.t.Helper()
+	org, err := w.s.Organization(w.ctx, partnerID)
+	if err != nil {
+		w.t.Fatalf("Organization(%s): %v", partnerID, err)
+	}
+	customers, err := w.s.Customers(w.ctx, partnerID)
+	if err != nil {
+		w.t.Fatalf("Customers(%s): %v", partnerID, err)
+	}
+	return access.NewScope(access.User{ID: "test-" + partnerID, OrganizationID: partnerID}, org, access.Full, customers)
+}
+
+// selection returns a selection of organizations.
+func selection(ids ...string) map[string]bool {
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+// copyKeys returns "PK SK" of every license and deployment copy in the table
+// that belongs to the license key, sorted.
+func (w *world) copyKeys(key string) []string {
+	w.t.Helper()
+	keys := []string{}
+	for _, item := range w.scanAll() {
+		pk := item["PK"].(*types.AttributeValueMemberS).Value
+		sk := item["SK"].(*types.AttributeValueMemberS).Value
+		if !strings.HasPrefix(pk, "PARTNER#") {
+			continue
+		}
+		var of string
+		switch {
+		case strings.HasPrefix(sk, "LICENSE#"):
+			of = attrS(item, "key")
+		case strings.HasPrefix(sk, "DEPLOYMENT#"):
+			of = attrS(item, "licenseKey")
+		}
+		if of == key {
+			keys = append(keys, pk+" "+sk)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func attrS(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// wantCopyKeys returns the copies the key design calls for, for the license
+// in the document: under each of its organizations, in the partition of each
+// partner that sells to the organization (its own or its parent's), the
+// license and its active deployments.
+func wantCopyKeys(t *testing.T, doc dataset.Document, key string) []string {
+	t.Helper()
+	ds := checked(t, doc)
+	orgs := make(map[string]*access.Organization)
+	for i := range ds.Organizations {
+		orgs[ds.Organizations[i].ID] = &ds.Organizations[i]
+	}
+	var l *license.License
+	for i := range ds.Licenses {
+		if ds.Licenses[i].Key == key {
+			l = &ds.Licenses[i]
+		}
+	}
+	if l == nil {
+		t.Fatalf("no license %s in the document", key)
+	}
+	keys := []string{}
+	for _, org := range l.OrganizationIDs {
+		dist, res := dataset.Sellers(orgs, org)
+		for _, p := range []string{dist, res} {
+			if p == "" {
+				continue
+			}
+			keys = append(keys, "PARTNER#"+p+" LICENSE#"+org+"#"+key)
+			for _, d := range ds.Deployments {
+				if d.LicenseKey == key && d.Active {
+					keys = append(keys, "PARTNER#"+p+" DEPLOYMENT#"+org+"#"+key+"#"+d.DeploymentID)
+				}
+			}
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
