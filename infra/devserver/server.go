@@ -15,12 +15,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/truora/minidyn/server"
 
 	"github.com/partnerportal/licenses/shared/awsconf"
 	"github.com/partnerportal/licenses/shared/dataset"
 	"github.com/partnerportal/licenses/shared/demo"
+	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/httpapi"
 	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/store"
@@ -103,19 +109,37 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return err
 	}
 
+	// The embedded object store answers under /s3/ on the same address, so
+	// the presigned links it hands out work from the browser as they are.
+	s3Endpoint := o.s3Endpoint
+	if s3Endpoint == "" {
+		fake := gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true))
+		mux.Handle("/s3/", http.StripPrefix("/s3", fake.Server()))
+		s3Endpoint = base + "/s3"
+	}
+	s3Client := awsconf.S3(awsconf.Local, s3Endpoint)
+	exports := export.New(st, s3Client, s3.NewPresignClient(s3Client), export.Config{
+		Bucket: o.bucket, ExpiringWindow: o.expiringWindow, Today: clock, Log: log,
+	})
+	exports.SetFinisher(export.GoroutineFinisher{Service: exports})
+
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // crypto/rand.Read never fails
 	tokens := httpapi.NewTokens(key, time.Now)
 	api := httpapi.New(st, httpapi.Config{
 		ExpiringWindow: o.expiringWindow, Now: time.Now, Today: clock, Log: log,
-		Authenticate: tokens.Authenticate,
+		Authenticate: tokens.Authenticate, Exports: exports,
 	})
 	mux.Handle("/v1/", api.Handler())
 	mux.Handle("POST /dev/token", devToken(tokens))
+	mux.Handle("POST /dev/scheduled-reports", devSchedule(export.ScheduledHandler(exports), log))
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if err := ensureBucket(ctx, s3Client, o.bucket); err != nil {
+		return err
+	}
 	log.Info("serving", "url", base, "dynamodb", dynamoEndpoint, "today", clock().String())
 	fmt.Fprintf(stderr, "\nPartner license portal API on %s\n  token:  curl -s -X POST %s/dev/token -d '{\"sub\":\"dist-1-admin\"}'\n\n", base, base)
 	if ready != nil {
@@ -202,6 +226,53 @@ func orDemo(file string) string {
 	return file
 }
 
+func ensureBucket(ctx context.Context, client *s3.Client, bucket string) error {
+	_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket})
+	var owned *s3types.BucketAlreadyOwnedByYou
+	var exists *s3types.BucketAlreadyExists
+	if err != nil && !errors.As(err, &owned) && !errors.As(err, &exists) {
+		return fmt.Errorf("create bucket %s: %w", bucket, err)
+	}
+	return nil
+}
+
+// devSchedule answers POST /dev/scheduled-reports {"at": RFC 3339}: it runs
+// the scheduled-report function as EventBridge would at that time (now when
+// at is absent) and answers the ids of the exports it created.
+func devSchedule(run func(context.Context, events.EventBridgeEvent) (map[string][]string, error), log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			At *time.Time `json:"at"`
+		}
+		dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+			writeDevError(w, http.StatusBadRequest, "invalid_request", `send {"at":"<RFC 3339 time>"}`)
+			return
+		}
+		at := time.Now().UTC()
+		if req.At != nil {
+			at = req.At.UTC()
+		}
+		ev := events.EventBridgeEvent{Version: "0", ID: "dev-" + at.Format(time.RFC3339), DetailType: "Scheduled Event",
+			Source: "aws.events", Time: at, Region: "local", Detail: json.RawMessage("{}")}
+		out, err := run(r.Context(), ev)
+		if err != nil {
+			log.Error("scheduled run failed", "at", at, "error", err)
+			writeDevError(w, http.StatusInternalServerError, "internal", "the scheduled run failed; the server log says why")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(out)
+	})
+}
+
+func writeDevError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": message}})
+}
+
 // devToken answers POST /dev/token {"sub": "<user id>"} with a token for
 // that subject, as an identity provider would after sign-in.
 func devToken(tokens *httpapi.Tokens) http.Handler {
@@ -212,9 +283,7 @@ func devToken(tokens *httpapi.Tokens) http.Handler {
 		dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil || strings.TrimSpace(req.Sub) == "" {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = io.WriteString(w, `{"error":{"code":"invalid_request","message":"send {\"sub\":\"<user id>\"}"}}`+"\n")
+			writeDevError(w, http.StatusBadRequest, "invalid_request", `send {"sub":"<user id>"}`)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")

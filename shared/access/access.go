@@ -123,6 +123,9 @@ type Customer struct {
 	Name     string
 	ParentID string
 	Reseller *Ref
+	// Licenses is the number of licenses assigned to the organization as of
+	// the last import: the size of a report before it is read.
+	Licenses int
 }
 
 // Scope is what a signed-in user may see and do in the Customer

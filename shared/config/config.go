@@ -26,6 +26,9 @@ const (
 	// ExportURLMinutes is the lifetime of presigned export links: default
 	// 15, at most 720 (12 hours).
 	ExportURLMinutes = "EXPORT_URL_MINUTES"
+	// ExportRetentionDays is how long exports are listed: the bucket's
+	// lifecycle rule removes their objects after as many days. Default 7.
+	ExportRetentionDays = "EXPORT_RETENTION_DAYS"
 	// ExportFunctionName is the function that finishes large exports
 	// asynchronously; empty means exports finish in the request.
 	ExportFunctionName = "EXPORT_FUNCTION_NAME"
@@ -40,7 +43,7 @@ const (
 // Local is set only when running against emulators, never by the template.
 var (
 	Common = []string{TableName, ExpiringWindowDays, LogLevel}
-	Export = []string{ExportBucket, ExportURLMinutes, ExportFunctionName}
+	Export = []string{ExportBucket, ExportURLMinutes, ExportRetentionDays, ExportFunctionName}
 	Local  = []string{DynamoDBEndpoint, S3Endpoint}
 )
 
@@ -48,6 +51,7 @@ var (
 const (
 	DefaultExportURLLifetime = 15 * time.Minute
 	MaxExportURLLifetime     = 12 * time.Hour
+	DefaultExportRetention   = 7 * 24 * time.Hour
 )
 
 // Config is the functions' configuration.
@@ -57,6 +61,7 @@ type Config struct {
 	LogLevel          slog.Level
 	ExportBucket      string
 	ExportURLLifetime time.Duration
+	ExportRetention   time.Duration
 	ExportFunction    string
 	DynamoDBEndpoint  string
 	S3Endpoint        string
@@ -71,6 +76,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		ExpiringWindow:    license.DefaultExpiringWindow,
 		ExportBucket:      getenv(ExportBucket),
 		ExportURLLifetime: DefaultExportURLLifetime,
+		ExportRetention:   DefaultExportRetention,
 		ExportFunction:    getenv(ExportFunctionName),
 		DynamoDBEndpoint:  getenv(DynamoDBEndpoint),
 		S3Endpoint:        getenv(S3Endpoint),
@@ -92,6 +98,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s=%q: want minutes from 1 to %d", ExportURLMinutes, v, int(MaxExportURLLifetime.Minutes())))
 		}
 		c.ExportURLLifetime = time.Duration(n) * time.Minute
+	}
+	if v := getenv(ExportRetentionDays); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3650 {
+			errs = append(errs, fmt.Errorf("%s=%q: want days from 1 to 3650", ExportRetentionDays, v))
+		}
+		c.ExportRetention = time.Duration(n) * 24 * time.Hour
 	}
 	if v := getenv(LogLevel); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/store"
 )
@@ -29,6 +30,9 @@ type Config struct {
 	Today func() license.Date
 	// Log receives a line per request and the detail of internal errors.
 	Log *slog.Logger
+	// Exports serves the export routes; functions that serve none leave it
+	// nil.
+	Exports *export.Service
 	// Authenticate, when set, checks each request's credentials and puts
 	// the subject in the context (see Tokens.Authenticate). On AWS it is
 	// nil: API Gateway's authorizer has done it.
@@ -37,8 +41,9 @@ type Config struct {
 
 // API holds the handlers' dependencies.
 type API struct {
-	store *store.Store
-	cfg   Config
+	store   *store.Store
+	exports *export.Service
+	cfg     Config
 }
 
 // New returns the API over a store. Zero fields of cfg get defaults: the
@@ -57,7 +62,7 @@ func New(st *store.Store, cfg Config) *API {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &API{store: st, cfg: cfg}
+	return &API{store: st, exports: cfg.Exports, cfg: cfg}
 }
 
 // Route is one endpoint of the API and the Lambda function that serves it.
@@ -88,6 +93,13 @@ var Routes = []Route{
 	{"GET", "/v1/pins", "pins", (*API).pins},
 	{"PUT", "/v1/pins/{key}", "pins", (*API).pin},
 	{"DELETE", "/v1/pins/{key}", "pins", (*API).unpin},
+	{"POST", "/v1/exports", "exports", (*API).createExport},
+	{"GET", "/v1/exports", "exports", (*API).listExports},
+	{"GET", "/v1/exports/{id}", "exports", (*API).getExport},
+	{"GET", "/v1/report-subscriptions", "subscriptions", (*API).listSubscriptions},
+	{"GET", "/v1/report-subscriptions/{id}", "subscriptions", (*API).getSubscription},
+	{"PUT", "/v1/report-subscriptions/{id}", "subscriptions", (*API).putSubscription},
+	{"DELETE", "/v1/report-subscriptions/{id}", "subscriptions", (*API).deleteSubscription},
 }
 
 // Functions returns the names of the functions in the route table, in order
@@ -116,6 +128,9 @@ func (a *API) Handler(functions ...string) http.Handler {
 	for _, rt := range Routes {
 		if len(want) > 0 && !want[rt.Function] {
 			continue
+		}
+		if rt.Function == "exports" && a.exports == nil {
+			panic("httpapi: the export routes need Config.Exports")
 		}
 		mux.Handle(rt.Pattern(), a.endpoint(rt.handle))
 	}

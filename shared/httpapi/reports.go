@@ -1,14 +1,12 @@
 package httpapi
 
 import (
-	"crypto/rand"
-	"encoding/base32"
 	"net/http"
-	"regexp"
 	"sync"
 
 	"github.com/partnerportal/licenses/shared/access"
 	"github.com/partnerportal/licenses/shared/fault"
+	"github.com/partnerportal/licenses/shared/id"
 	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/report"
 )
@@ -124,7 +122,7 @@ func (a *API) createReport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := a.cfg.Now().UTC()
-	snap := &report.Snapshot{ID: newID(), PartnerID: sc.Partner.ID, UserID: sc.User.ID, GeneratedAt: now,
+	snap := &report.Snapshot{ID: id.New(), PartnerID: sc.Partner.ID, UserID: sc.User.ID, GeneratedAt: now,
 		Today: a.cfg.Today(), Window: a.window(sc), IncludeExpired: req.IncludeExpired,
 		Overview: report.Overviews(onPrem, cloud), ExpiresAt: now.Add(report.Lifetime)}
 	snap.Organizations = make([]access.Ref, 0)
@@ -163,11 +161,11 @@ func (a *API) reportPage(w http.ResponseWriter, r *http.Request, category licens
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("id")
-	if !validID(id) {
-		return fault.Errorf(fault.Invalid, "%q is not a report id", id)
+	reportID := r.PathValue("id")
+	if !id.Valid(reportID) {
+		return fault.Errorf(fault.Invalid, "%q is not a report id", reportID)
 	}
-	snap, err := a.store.Report(r.Context(), sc.Partner.ID, id, a.cfg.Now())
+	snap, err := a.store.Report(r.Context(), sc.Partner.ID, reportID, a.cfg.Now())
 	if err != nil {
 		return err
 	}
@@ -228,39 +226,14 @@ func (a *API) personalize(r *http.Request, sc *access.Scope) (personalization, e
 	return p, notesErr
 }
 
-// apply fills in pins and notes, drops rows of organizations the partner no
-// longer sees (a snapshot outlives changes of who sells to whom), and moves
-// pinned rows to the front, keeping report order otherwise.
+// apply drops rows of organizations the partner no longer sees (a snapshot
+// outlives changes of who sells to whom) and fills in pins and notes.
 func (p personalization) apply(sc *access.Scope, rows []report.Row) []report.Row {
-	var pinned, rest []report.Row
+	visible := rows[:0:0]
 	for _, row := range rows {
-		if sc.Customer(row.OrganizationID) == nil {
-			continue
-		}
-		if n, ok := p.notes[row.LicenseKey]; ok {
-			row.PartnerNote = &n
-		}
-		if p.pins[row.LicenseKey] {
-			row.Pinned = true
-			pinned = append(pinned, row)
-		} else {
-			rest = append(rest, row)
+		if sc.Customer(row.OrganizationID) != nil {
+			visible = append(visible, row)
 		}
 	}
-	return append(pinned, rest...)
+	return report.Personalize(visible, p.pins, p.notes)
 }
-
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newID returns an unguessable identifier: 128 random bits in 26 letters
-// and digits.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return idEncoding.EncodeToString(b[:])
-}
-
-var idPattern = regexp.MustCompile(`^[a-z2-7]{26}$`)
-
-// validID reports whether s has the form of an id made by newID.
-func validID(s string) bool { return idPattern.MatchString(s) }

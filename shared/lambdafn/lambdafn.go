@@ -9,18 +9,23 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/partnerportal/licenses/shared/awsconf"
 	"github.com/partnerportal/licenses/shared/config"
+	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/httpapi"
 	"github.com/partnerportal/licenses/shared/store"
 )
 
 // Deps is what a function's handler is built from.
 type Deps struct {
-	Config config.Config
-	Store  *store.Store
-	Log    *slog.Logger
-	API    *httpapi.API
+	Config  config.Config
+	Store   *store.Store
+	Log     *slog.Logger
+	Exports *export.Service // nil without EXPORT_BUCKET
+	API     *httpapi.API
 }
 
 // Setup reads the configuration with getenv and builds the dependencies.
@@ -35,9 +40,28 @@ func Setup(ctx context.Context, getenv func(string) string) (*Deps, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := store.New(awsconf.DynamoDB(aws, cfg.DynamoDBEndpoint), cfg.Table)
-	api := httpapi.New(st, httpapi.Config{ExpiringWindow: cfg.ExpiringWindow, Log: log})
-	return &Deps{Config: cfg, Store: st, Log: log, API: api}, nil
+	d := &Deps{Config: cfg, Log: log, Store: store.New(awsconf.DynamoDB(aws, cfg.DynamoDBEndpoint), cfg.Table)}
+	if cfg.ExportBucket != "" {
+		client := awsconf.S3(aws, cfg.S3Endpoint)
+		d.Exports = export.New(d.Store, client, s3.NewPresignClient(client), export.Config{
+			Bucket: cfg.ExportBucket, URLLifetime: cfg.ExportURLLifetime, Retention: cfg.ExportRetention,
+			ExpiringWindow: cfg.ExpiringWindow, Log: log,
+		})
+		if cfg.ExportFunction != "" {
+			d.Exports.SetFinisher(export.LambdaFinisher{Client: lambda.NewFromConfig(aws), Function: cfg.ExportFunction})
+		}
+	}
+	d.API = httpapi.New(d.Store, httpapi.Config{ExpiringWindow: cfg.ExpiringWindow, Log: log, Exports: d.Exports})
+	return d, nil
+}
+
+// WithExports returns d, or ends the process when the function, which makes
+// exports, has no export bucket configured.
+func (d *Deps) WithExports() *Deps {
+	if d.Exports == nil {
+		return Must(nil, fmt.Errorf("configuration: %s is required by this function", config.ExportBucket))
+	}
+	return d
 }
 
 // Must returns d, or ends the process with err in the log: a function that

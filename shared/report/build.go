@@ -60,6 +60,26 @@ func Rows(scope *access.Scope, licenses []license.License, products map[string]l
 	return onPrem, cloud
 }
 
+// Personalize fills in the user's pins and the partner's notes, and moves
+// pinned rows to the front, keeping the order of the rows otherwise. rows
+// must be in report order; the result is in display order.
+func Personalize(rows []Row, pins map[string]bool, notes map[string]license.Note) []Row {
+	out := make([]Row, 0, len(rows))
+	var rest []Row
+	for _, row := range rows {
+		if n, ok := notes[row.LicenseKey]; ok {
+			row.PartnerNote = &n
+		}
+		row.Pinned = pins[row.LicenseKey]
+		if row.Pinned {
+			out = append(out, row)
+		} else {
+			rest = append(rest, row)
+		}
+	}
+	return append(out, rest...)
+}
+
 // Sort orders rows for display: pinned first, then organization name,
 // product name and license key, with the organization id to break the last tie.
 func Sort(rows []Row) {
