@@ -16,8 +16,16 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.*')); \
 	if [[ -n $$unformatted ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
+# versitygw checks the signatures and expiry of presigned links; the other
+# tests use emulators in process.
 unit:
-	$(GO) test -race -count=1 -json ./... | $(GO) run ./infra/testcount -label "in-process emulators (minidyn, gofakes3)"
+	@infra/testenv/versitygw.sh install
+	@infra/testenv/versitygw.sh start $(STATE) >/dev/null
+	@trap 'infra/testenv/versitygw.sh stop $(STATE)' EXIT; \
+	TEST_S3_ENDPOINT=$$(cat $(STATE)/versitygw.endpoint) \
+	TEST_S3_ACCESS_KEY=$$(cat $(STATE)/versitygw.access_key) \
+	TEST_S3_SECRET_KEY=$$(cat $(STATE)/versitygw.secret_key) \
+	  $(GO) test -race -count=1 -json ./... | $(GO) run ./infra/testcount -label "in-process emulators and versitygw"
 
 # dynalite has no transactions: tests that need them end in Tx and are
 # skipped here by name, not by t.Skip, so the run must show no skips.

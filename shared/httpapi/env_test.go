@@ -13,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/partnerportal/licenses/shared/dataset"
 	"github.com/partnerportal/licenses/shared/demo"
+	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/httpapi"
 	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/store"
@@ -24,15 +27,21 @@ import (
 // testToday is the date the tests compute statuses on.
 var testToday, _ = license.ParseDate("2026-06-15")
 
-// env is an API served over HTTP on a real store in the DynamoDB emulator.
+// env is an API served over HTTP on a real store in the DynamoDB emulator,
+// with exports in an S3 emulator.
 type env struct {
-	t      testing.TB
-	url    string
-	store  *store.Store
-	tokens *httpapi.Tokens
-	doc    dataset.Document
-	now    time.Time
+	t       testing.TB
+	url     string
+	store   *store.Store
+	exports *export.Service
+	s3      *s3.Client
+	tokens  *httpapi.Tokens
+	doc     dataset.Document
+	now     time.Time
 }
+
+// testBucket is the export bucket of the tests.
+const testBucket = "exports"
 
 // newEnv serves the API over a fresh table loaded with doc.
 func newEnv(t testing.TB, doc dataset.Document) *env {
@@ -40,8 +49,9 @@ func newEnv(t testing.TB, doc dataset.Document) *env {
 	return newEnvOn(t, testenv.Store(t), doc)
 }
 
-// newEnvOn serves the API over st, loaded with doc.
-func newEnvOn(t testing.TB, st *store.Store, doc dataset.Document) *env {
+// newEnvOn serves the API over st, loaded with doc. configure, if given,
+// changes the export service's configuration.
+func newEnvOn(t testing.TB, st *store.Store, doc dataset.Document, configure ...func(*export.Config)) *env {
 	t.Helper()
 	ds, err := dataset.Check(&doc)
 	if err != nil {
@@ -52,12 +62,16 @@ func newEnvOn(t testing.TB, st *store.Store, doc dataset.Document) *env {
 		t.Fatalf("import: %v", err)
 	}
 	e.tokens = httpapi.NewTokens([]byte("test key"), func() time.Time { return e.now })
-	api := httpapi.New(st, httpapi.Config{
-		Now:          func() time.Time { return e.now },
-		Today:        func() license.Date { return testToday },
-		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Authenticate: e.tokens.Authenticate,
-	})
+	clock := func() time.Time { return e.now }
+	today := func() license.Date { return testToday }
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.s3 = testenv.S3(t, testBucket)
+	cfg := export.Config{Bucket: testBucket, Now: clock, Today: today, Log: quiet}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	e.exports = export.New(st, e.s3, s3.NewPresignClient(e.s3), cfg)
+	api := httpapi.New(st, httpapi.Config{Now: clock, Today: today, Log: quiet, Authenticate: e.tokens.Authenticate, Exports: e.exports})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	e.url = srv.URL

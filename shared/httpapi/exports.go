@@ -231,18 +231,15 @@ func (a *API) putSubscription(w http.ResponseWriter, r *http.Request) error {
 	now := a.cfg.Now().UTC()
 	sub := subscription.Subscription{ID: subID, PartnerID: sc.Partner.ID, Frequency: req.Frequency, Selection: selection(sel),
 		CreatedBy: sc.User.ID, CreatedAt: now, UpdatedAt: now}
+	status := http.StatusCreated
 	if old, err := a.store.Subscription(r.Context(), sc.Partner.ID, subID); err == nil {
 		sub.CreatedBy, sub.CreatedAt = old.CreatedBy, old.CreatedAt
+		status = http.StatusOK
 	} else if !fault.Is(err, fault.NotFound) {
 		return err
 	}
-	created, err := a.store.PutSubscription(r.Context(), sub, now)
-	if err != nil {
+	if err := a.store.PutSubscription(r.Context(), sub, now); err != nil {
 		return err
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
 	}
 	writeJSON(w, status, viewOf(sub))
 	return nil

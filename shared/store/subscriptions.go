@@ -45,22 +45,21 @@ func (i subscriptionItem) subscription() subscription.Subscription {
 	return s
 }
 
-// PutSubscription creates or replaces a subscription and reports whether it
-// is new. It is due at once: the current period has no export from it yet,
-// unless one was made before (the period claim prevents a second).
-func (s *Store) PutSubscription(ctx context.Context, sub subscription.Subscription, now time.Time) (created bool, err error) {
+// PutSubscription creates or replaces a subscription. It is due at once: the
+// current period has no export from it yet, unless one was made before (the
+// period claim prevents a second).
+func (s *Store) PutSubscription(ctx context.Context, sub subscription.Subscription, now time.Time) error {
 	item, err := marshal(subscriptionItem{PK: pkPartner + sub.PartnerID, SK: skSubscription + sub.ID, GSI1PK: gsi1Due,
 		GSI1SK: dueKey(subscription.Start(sub.Frequency, now), sub.PartnerID, sub.ID), ID: sub.ID, PartnerID: sub.PartnerID,
 		Frequency: string(sub.Frequency), All: sub.Selection.All, OrgIDs: sub.Selection.OrganizationIDs,
 		CreatedBy: sub.CreatedBy, CreatedAt: formatTime(sub.CreatedAt), UpdatedAt: formatTime(sub.UpdatedAt)})
 	if err != nil {
-		return false, err
+		return err
 	}
-	out, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ReturnValues: types.ReturnValueAllOld})
-	if err != nil {
-		return false, unavailable(err, "put subscription "+sub.ID)
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
+		return unavailable(err, "put subscription "+sub.ID)
 	}
-	return len(out.Attributes) == 0, nil
+	return nil
 }
 
 // Subscription returns one of the partner organization's subscriptions.

@@ -14,8 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/truora/minidyn/server"
 
 	"github.com/partnerportal/licenses/shared/awsconf"
@@ -73,6 +77,49 @@ func Table(tb testing.TB, db *dynamodb.Client) string {
 			tb.Fatalf("table %s is not ready after 10 s: %v", name, err)
 		}
 	}
+}
+
+// S3 returns a client on an in-process S3 emulator (gofakes3, which does not
+// check signatures) with the named bucket made. The emulator lives until the
+// test ends.
+func S3(tb testing.TB, bucket string) *s3.Client {
+	tb.Helper()
+	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+	tb.Cleanup(srv.Close)
+	client := awsconf.S3(awsconf.Local, srv.URL)
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		tb.Fatalf("create bucket: %v", err)
+	}
+	return client
+}
+
+// The variables that point tests at an S3 server that checks signatures
+// (versitygw, started by the Makefile).
+const (
+	S3EndpointVariable  = "TEST_S3_ENDPOINT"
+	S3AccessKeyVariable = "TEST_S3_ACCESS_KEY"
+	S3SecretKeyVariable = "TEST_S3_SECRET_KEY"
+)
+
+// SigningS3 returns a client on the S3 server named by TEST_S3_ENDPOINT,
+// which checks signatures and the expiry of presigned URLs, with a new
+// bucket made. Without the variable the test is skipped: `make test` sets it.
+func SigningS3(tb testing.TB) (client *s3.Client, bucket string) {
+	tb.Helper()
+	endpoint := os.Getenv(S3EndpointVariable)
+	if endpoint == "" {
+		tb.Skipf("%s is not set: run make test, which starts versitygw", S3EndpointVariable)
+	}
+	cfg := awsconf.Local.Copy()
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(os.Getenv(S3AccessKeyVariable), os.Getenv(S3SecretKeyVariable), "")
+	client = awsconf.S3(cfg, endpoint)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	bucket = "test-" + hex.EncodeToString(b[:])
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		tb.Fatalf("create bucket: %v", err)
+	}
+	return client, bucket
 }
 
 // Store returns a store on a new, empty table.
