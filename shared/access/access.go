@@ -181,7 +181,14 @@ func (s *Scope) Customers() []*Customer { return s.ordered }
 // and also to one of its sub-organizations (at any depth) is shown only under
 // the sub-organization. Only visible organizations count, so a license whose
 // sub-organization the partner cannot see stays under the main organization.
+// The result may share orgIDs' storage; callers only read it.
 func (s *Scope) Placement(orgIDs []string) []string {
+	if len(orgIDs) == 1 { // most licenses: no priority to apply, nothing to allocate
+		if s.customers[orgIDs[0]] == nil {
+			return nil
+		}
+		return orgIDs
+	}
 	var shown []string
 	for _, id := range orgIDs {
 		if s.customers[id] == nil {

@@ -140,8 +140,8 @@ func (a *API) createReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	first := report.Request{Limit: report.DefaultLimit, Filter: report.Filter{IncludeExpired: req.IncludeExpired}}
 	resp := reportResponse{Snapshot: snap}
-	resp.Products = pageOf(report.Paginate(personal.apply(sc, onPrem), first))
-	resp.CloudServices = pageOf(report.Paginate(personal.apply(sc, cloud), first))
+	resp.Products = pageOf(report.Page(onPrem, personal.view(sc), first))
+	resp.CloudServices = pageOf(report.Page(cloud, personal.view(sc), first))
 	writeJSON(w, http.StatusCreated, resp)
 	return nil
 }
@@ -197,7 +197,7 @@ func (a *API) reportPage(w http.ResponseWriter, r *http.Request, category licens
 	if persErr != nil {
 		return persErr
 	}
-	writeJSON(w, http.StatusOK, pageOf(report.Paginate(personal.apply(sc, rows), req)))
+	writeJSON(w, http.StatusOK, pageOf(report.Page(rows, personal.view(sc), req)))
 	return nil
 }
 
@@ -224,6 +224,13 @@ func (a *API) personalize(r *http.Request, sc *access.Scope) (personalization, e
 		return p, pinErr
 	}
 	return p, notesErr
+}
+
+// view is the personalization as report.Page takes it. Rows of
+// organizations the partner no longer sees are left out: a snapshot outlives
+// changes of who sells to whom.
+func (p personalization) view(sc *access.Scope) report.View {
+	return report.View{Pins: p.pins, Notes: p.notes, Visible: func(orgID string) bool { return sc.Customer(orgID) != nil }}
 }
 
 // apply drops rows of organizations the partner no longer sees (a snapshot

@@ -1,7 +1,7 @@
 package report
 
 import (
-	"slices"
+	"sort"
 	"strings"
 
 	"github.com/partnerportal/licenses/shared/access"
@@ -26,6 +26,7 @@ type Selection struct {
 // does not bring back the licenses shown under its sub-organizations.
 func Rows(scope *access.Scope, licenses []license.License, products map[string]license.Product,
 	selected map[string]bool, today license.Date, window int) (onPrem, cloud []Row) {
+	onPrem = make([]Row, 0, len(licenses))
 	for i := range licenses {
 		l := &licenses[i]
 		p, ok := products[l.ProductID]
@@ -82,9 +83,15 @@ func Personalize(rows []Row, pins map[string]bool, notes map[string]license.Note
 
 // Sort orders rows for display: pinned first, then organization name,
 // product name and license key, with the organization id to break the last tie.
-func Sort(rows []Row) {
-	slices.SortFunc(rows, func(a, b Row) int { return compareKeys(keyOf(&a), keyOf(&b)) })
-}
+func Sort(rows []Row) { sort.Sort(byDisplay(rows)) }
+
+// byDisplay sorts rows in place, comparing through pointers: a Row is large,
+// and a comparison that took two copies of it would cost more than it does.
+type byDisplay []Row
+
+func (r byDisplay) Len() int           { return len(r) }
+func (r byDisplay) Swap(i, j int)      { r[i], r[j] = r[j], r[i] }
+func (r byDisplay) Less(i, j int) bool { return compareKeys(keyOf(&r[i]), keyOf(&r[j])) < 0 }
 
 // sortKey is the position of a row in a list; a cursor holds the key of the
 // last row of a page.

@@ -179,23 +179,46 @@ func contains[T comparable](list []T, v T) bool {
 	return false
 }
 
-// Paginate returns the page of sorted rows that match the request and the
-// cursor of the next page, "" on the last. rows must be in display order
-// (see Sort), with current pins and notes.
-func Paginate(rows []Row, req Request) (page []Row, next string) {
+// View is what rows show per user and partner at the time of a request.
+type View struct {
+	Pins  map[string]bool
+	Notes map[string]license.Note
+	// Visible, when set, keeps only the rows of organizations it accepts.
+	Visible func(orgID string) bool
+}
+
+// Page returns the page of rows that match the request, in display order
+// with the view's pins and notes, and the cursor of the next page, "" on the
+// last. rows must be in report order (as Rows and snapshots keep them).
+// Only the rows of the page are copied: a page of a list of 100,000 rows
+// costs a pass over them, not a copy of them.
+func Page(rows []Row, v View, req Request) (page []Row, next string) {
 	page = make([]Row, 0, min(req.Limit, len(rows)))
-	for i := range rows {
-		r := &rows[i]
-		if req.cursor != nil && compareKeys(keyOf(r), *req.cursor) <= 0 {
+	// Pinned rows come first, so two passes: pinned, then the others.
+	for _, pinned := range []bool{true, false} {
+		if pinned && len(v.Pins) == 0 {
 			continue
 		}
-		if !req.Match(r) {
-			continue
+		for i := range rows {
+			r := rows[i] // a copy, decorated below
+			if v.Pins[r.LicenseKey] != pinned || (v.Visible != nil && !v.Visible(r.OrganizationID)) {
+				continue
+			}
+			r.Pinned = pinned
+			if req.cursor != nil && compareKeys(keyOf(&r), *req.cursor) <= 0 {
+				continue
+			}
+			if n, ok := v.Notes[r.LicenseKey]; ok {
+				r.PartnerNote = &n
+			}
+			if !req.Match(&r) {
+				continue
+			}
+			if len(page) == req.Limit {
+				return page, encodeCursor(keyOf(&page[len(page)-1]))
+			}
+			page = append(page, r)
 		}
-		if len(page) == req.Limit {
-			return page, encodeCursor(keyOf(&page[len(page)-1]))
-		}
-		page = append(page, *r)
 	}
 	return page, ""
 }

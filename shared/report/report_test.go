@@ -216,12 +216,13 @@ func TestFilter(t *testing.T) {
 	}
 }
 
-func TestPaginate(t *testing.T) {
+func TestPage(t *testing.T) {
 	var rows []report.Row
 	for i := 0; i < 25; i++ {
 		rows = append(rows, report.Row{LicenseKey: string(rune('A'+i)) + "-key", OrganizationName: "Org", ProductName: "P", Status: license.Active})
 	}
 	report.Sort(rows)
+	view := report.View{Pins: map[string]bool{}}
 	var all []string
 	cursor := ""
 	for pages := 0; ; pages++ {
@@ -233,7 +234,7 @@ func TestPaginate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		page, next := report.Paginate(rows, req)
+		page, next := report.Page(rows, view, req)
 		for _, r := range page {
 			all = append(all, r.LicenseKey)
 		}
@@ -246,8 +247,7 @@ func TestPaginate(t *testing.T) {
 		// Pinning a row already served between two pages neither repeats
 		// nor skips rows.
 		if pages == 0 {
-			rows[3].Pinned = true
-			report.Sort(rows)
+			view.Pins[rows[3].LicenseKey] = true
 		}
 		cursor = next
 	}
@@ -263,13 +263,40 @@ func TestPaginate(t *testing.T) {
 	}
 }
 
-func TestPaginateExactMultiple(t *testing.T) {
+func TestPageView(t *testing.T) {
+	rows := []report.Row{
+		{LicenseKey: "A", OrganizationID: "o1", OrganizationName: "One", Status: license.Active},
+		{LicenseKey: "B", OrganizationID: "o2", OrganizationName: "Two", Status: license.Active},
+		{LicenseKey: "C", OrganizationID: "o1", OrganizationName: "One", Status: license.Active},
+	}
+	report.Sort(rows)
+	req, _ := report.ParseRequest(url.Values{}, false)
+	v := report.View{Pins: map[string]bool{"C": true}, Notes: map[string]license.Note{"A": {Text: "hello", Version: 2}},
+		Visible: func(org string) bool { return org == "o1" }}
+	page, next := report.Page(rows, v, req)
+	if len(page) != 2 || page[0].LicenseKey != "C" || !page[0].Pinned || page[1].LicenseKey != "A" || page[1].Pinned || next != "" {
+		t.Fatalf("page = %+v", page)
+	}
+	if page[1].PartnerNote == nil || page[1].PartnerNote.Text != "hello" || page[0].PartnerNote != nil {
+		t.Errorf("notes = %v, %v", page[0].PartnerNote, page[1].PartnerNote)
+	}
+	if rows[0].Pinned || rows[0].PartnerNote != nil || rows[2].Pinned {
+		t.Error("Page changed the rows it was given")
+	}
+	// Searching the note of the moment.
+	req, _ = report.ParseRequest(url.Values{"q": {"HELLO"}}, false)
+	if page, _ := report.Page(rows, v, req); len(page) != 1 || page[0].LicenseKey != "A" {
+		t.Errorf("q=HELLO: %+v", page)
+	}
+}
+
+func TestPageExactMultiple(t *testing.T) {
 	rows := make([]report.Row, 4)
 	for i := range rows {
 		rows[i] = report.Row{LicenseKey: string(rune('a' + i)), Status: license.Active}
 	}
 	req, _ := report.ParseRequest(url.Values{"limit": {"4"}}, false)
-	page, next := report.Paginate(rows, req)
+	page, next := report.Page(rows, report.View{}, req)
 	if len(page) != 4 || next != "" {
 		t.Errorf("a full last page got %d rows and cursor %q; want 4 and none", len(page), next)
 	}

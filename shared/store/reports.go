@@ -1,18 +1,14 @@
 package store
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/partnerportal/licenses/shared/access"
 	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/report"
 )
@@ -32,36 +28,11 @@ type reportItem struct {
 	ExpiresAt      int64  `dynamodbav:"expiresAt"`
 }
 
-// rowsItem is a chunk of a snapshot's rows: gzip'd JSON, bounded so that an
-// item stays well under DynamoDB's 400 KB.
+// rowsItem is a chunk of a snapshot's rows (see rowcodec.go).
 type rowsItem struct {
 	PK, SK    string
 	Rows      []byte `dynamodbav:"rows"`
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
-}
-
-// maxChunkJSON bounds the uncompressed JSON of one chunk of rows, so that a
-// chunk fits an item even if it did not compress at all.
-const maxChunkJSON = 300 << 10
-
-// storedRow is a row as a snapshot keeps it: short names, no pin or note.
-type storedRow struct {
-	Key          string `json:"k"`
-	ProductID    string `json:"p"`
-	ProductName  string `json:"pn"`
-	OrgID        string `json:"o"`
-	OrgName      string `json:"on"`
-	ResellerID   string `json:"r,omitempty"`
-	ResellerName string `json:"rn,omitempty"`
-	Status       string `json:"s"`
-	Type         string `json:"t"`
-	Start        int32  `json:"sd"`
-	Expiration   int32  `json:"ed"`
-	CustomerNote string `json:"cn,omitempty"`
-	Deployed     int    `json:"d,omitempty"`
-	Purchased    int    `json:"pu,omitempty"`
-	ScanLimit    int    `json:"sl,omitempty"`
-	ScansUsed    *int   `json:"su,omitempty"`
 }
 
 func categoryCode(c license.Category) string {
@@ -110,73 +81,6 @@ func (s *Store) SaveReport(ctx context.Context, snap *report.Snapshot, onPrem, c
 	return nil
 }
 
-func encodeRows(rows []report.Row) ([][]byte, error) {
-	var (
-		chunks [][]byte
-		buf    bytes.Buffer
-	)
-	flush := func() error {
-		if buf.Len() == 0 {
-			return nil
-		}
-		buf.WriteByte(']')
-		var z bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
-		if _, err := zw.Write(buf.Bytes()); err != nil {
-			return err
-		}
-		if err := zw.Close(); err != nil {
-			return err
-		}
-		chunks = append(chunks, z.Bytes())
-		buf.Reset()
-		return nil
-	}
-	for i := range rows {
-		b, err := json.Marshal(toStored(&rows[i]))
-		if err != nil {
-			return nil, err
-		}
-		if buf.Len()+len(b)+2 > maxChunkJSON {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-		}
-		if buf.Len() == 0 {
-			buf.WriteByte('[')
-		} else {
-			buf.WriteByte(',')
-		}
-		buf.Write(b)
-	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-	return chunks, nil
-}
-
-func toStored(r *report.Row) storedRow {
-	sr := storedRow{Key: r.LicenseKey, ProductID: r.ProductID, ProductName: r.ProductName, OrgID: r.OrganizationID,
-		OrgName: r.OrganizationName, Status: string(r.Status), Type: string(r.Type), Start: int32(r.StartDate),
-		Expiration: int32(r.ExpirationDate), CustomerNote: r.CustomerNote, Deployed: r.Deployed, Purchased: r.Purchased,
-		ScanLimit: r.ScanLimit, ScansUsed: r.ScansUsed}
-	if r.Reseller != nil {
-		sr.ResellerID, sr.ResellerName = r.Reseller.ID, r.Reseller.Name
-	}
-	return sr
-}
-
-func (sr *storedRow) row(category license.Category) report.Row {
-	r := report.Row{LicenseKey: sr.Key, ProductID: sr.ProductID, ProductName: sr.ProductName, Category: category,
-		OrganizationID: sr.OrgID, OrganizationName: sr.OrgName, Status: license.Status(sr.Status), Type: license.Type(sr.Type),
-		StartDate: license.Date(sr.Start), ExpirationDate: license.Date(sr.Expiration), CustomerNote: sr.CustomerNote,
-		Deployed: sr.Deployed, Purchased: sr.Purchased, ScanLimit: sr.ScanLimit, ScansUsed: sr.ScansUsed}
-	if sr.ResellerID != "" {
-		r.Reseller = &access.Ref{ID: sr.ResellerID, Name: sr.ResellerName}
-	}
-	return r
-}
-
 // Report returns the head of a snapshot made by the partner organization. A
 // snapshot of another partner, or one past its lifetime, is not found.
 func (s *Store) Report(ctx context.Context, partnerID, id string, now time.Time) (*report.Snapshot, error) {
@@ -216,21 +120,11 @@ func (s *Store) ReportRows(ctx context.Context, id string, category license.Cate
 		if err != nil {
 			return err
 		}
-		zr, err := gzip.NewReader(bytes.NewReader(it.Rows))
+		chunk, err := decodeRows(it.Rows, category)
 		if err != nil {
 			return fmt.Errorf("report %s chunk %s: %w", id, it.SK, err)
 		}
-		raw, err := io.ReadAll(zr)
-		if err != nil {
-			return fmt.Errorf("report %s chunk %s: %w", id, it.SK, err)
-		}
-		var stored []storedRow
-		if err := json.Unmarshal(raw, &stored); err != nil {
-			return fmt.Errorf("report %s chunk %s: %w", id, it.SK, err)
-		}
-		for i := range stored {
-			rows = append(rows, stored[i].row(category))
-		}
+		rows = append(rows, chunk...)
 		return nil
 	})
 	if err != nil {

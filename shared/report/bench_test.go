@@ -1,0 +1,96 @@
+package report_test
+
+import (
+	"net/url"
+	"sync"
+	"testing"
+
+	"github.com/partnerportal/licenses/shared/access"
+	"github.com/partnerportal/licenses/shared/dataset"
+	"github.com/partnerportal/licenses/shared/demo"
+	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/report"
+)
+
+// largeTenant is the large distributor of demo.Large: about 2,000 customer
+// organizations and 100,000 licenses, as the distributor sees them.
+type largeTenant struct {
+	scope    *access.Scope
+	licenses []license.License
+	products map[string]license.Product
+}
+
+var (
+	largeOnce sync.Once
+	large     largeTenant
+)
+
+func loadLarge(b *testing.B) largeTenant {
+	b.Helper()
+	largeOnce.Do(func() {
+		doc := demo.Generate(demo.Large(), today)
+		ds, err := dataset.Check(&doc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		orgs := map[string]*access.Organization{}
+		for i := range ds.Organizations {
+			orgs[ds.Organizations[i].ID] = &ds.Organizations[i]
+		}
+		var partner access.Organization
+		var customers []access.Customer
+		for _, o := range ds.Organizations {
+			if o.Type == access.OrgDistributor && partner.ID == "" {
+				partner = o
+			}
+		}
+		for _, o := range ds.Organizations {
+			if dist, _ := dataset.Sellers(orgs, o.ID); o.Type == access.OrgCustomer && dist == partner.ID {
+				customers = append(customers, access.Customer{ID: o.ID, Name: o.Name, ParentID: o.ParentID})
+			}
+		}
+		large.scope = access.NewScope(access.User{ID: "u"}, partner, access.Full, customers)
+		large.licenses = ds.Licenses
+		large.products = map[string]license.Product{}
+		for _, p := range ds.Products {
+			large.products[p.ID] = p
+		}
+	})
+	return large
+}
+
+// BenchmarkReportLarge computes the report of the large distributor over all
+// its customers: rows (visibility, sub-organization priority, hidden
+// products, status), order and overview.
+func BenchmarkReportLarge(b *testing.B) {
+	t := loadLarge(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var rows int
+	for i := 0; i < b.N; i++ {
+		onPrem, cloud := report.Rows(t.scope, t.licenses, t.products, nil, today, 30)
+		_ = report.Overviews(onPrem, cloud)
+		rows = len(onPrem) + len(cloud)
+	}
+	b.ReportMetric(float64(rows), "rows")
+}
+
+// BenchmarkPageLarge serves one filtered page of the large distributor's
+// on-prem list: pins and notes applied, a status filter and a search.
+func BenchmarkPageLarge(b *testing.B) {
+	t := loadLarge(b)
+	onPrem, _ := report.Rows(t.scope, t.licenses, t.products, nil, today, 30)
+	pins := map[string]bool{onPrem[500].LicenseKey: true, onPrem[9000].LicenseKey: true}
+	notes := map[string]license.Note{onPrem[42].LicenseKey: {Text: "renewal call in March", Version: 1}}
+	req, err := report.ParseRequest(url.Values{"status": {"expiring"}, "q": {"core"}, "limit": {"100"}}, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	view := report.View{Pins: pins, Notes: notes, Visible: func(org string) bool { return t.scope.Customer(org) != nil }}
+	for i := 0; i < b.N; i++ {
+		report.Page(onPrem, view, req)
+	}
+	b.ReportMetric(float64(len(onPrem)), "rows")
+}
