@@ -218,7 +218,7 @@ func (a *API) pins(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	personal, err := a.personalize(r, sc)
+	personal, err := a.personalize(r, sc, false)
 	if err != nil {
 		return err
 	}
@@ -237,6 +237,9 @@ func (a *API) pins(w http.ResponseWriter, r *http.Request) error {
 	onPrem, cloud := report.Rows(sc, licenses, products, nil, a.cfg.Today(), a.window(sc))
 	rows := personal.apply(sc, append(onPrem, cloud...))
 	report.Sort(rows)
+	if err := a.withNotes(r, sc, personal, rows); err != nil {
+		return err
+	}
 	if rows == nil {
 		rows = []report.Row{}
 	}

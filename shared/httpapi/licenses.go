@@ -65,11 +65,15 @@ func (a *API) license(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	personal, err := a.personalize(r, sc)
+	personal, err := a.personalize(r, sc, false)
 	if err != nil {
 		return err
 	}
-	row = personal.apply(sc, []report.Row{row})[0]
+	rows := personal.apply(sc, []report.Row{row})
+	if err := a.withNotes(r, sc, personal, rows); err != nil {
+		return err
+	}
+	row = rows[0]
 	slices.SortFunc(deployments, func(x, y license.Deployment) int {
 		if x.Active != y.Active {
 			if x.Active {

@@ -134,14 +134,17 @@ func (a *API) createReport(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.SaveReport(r.Context(), snap, onPrem, cloud); err != nil {
 		return err
 	}
-	personal, err := a.personalize(r, sc)
+	personal, err := a.personalize(r, sc, false)
 	if err != nil {
 		return err
 	}
 	first := report.Request{Limit: report.DefaultLimit, Filter: report.Filter{IncludeExpired: req.IncludeExpired}}
-	resp := reportResponse{Snapshot: snap}
-	resp.Products = pageOf(report.Page(onPrem, personal.view(sc), first))
-	resp.CloudServices = pageOf(report.Page(cloud, personal.view(sc), first))
+	prem, premNext := report.Page(onPrem, personal.view(sc), first)
+	cl, clNext := report.Page(cloud, personal.view(sc), first)
+	if err := a.withNotes(r, sc, personal, prem, cl); err != nil {
+		return err
+	}
+	resp := reportResponse{Snapshot: snap, Products: pageOf(prem, premNext), CloudServices: pageOf(cl, clNext)}
 	writeJSON(w, http.StatusCreated, resp)
 	return nil
 }
@@ -189,7 +192,7 @@ func (a *API) reportPage(w http.ResponseWriter, r *http.Request, category licens
 		defer wg.Done()
 		rows, rowsErr = a.store.ReportRows(r.Context(), snap.ID, category)
 	}()
-	personal, persErr = a.personalize(r, sc)
+	personal, persErr = a.personalize(r, sc, req.Query != "")
 	wg.Wait()
 	if rowsErr != nil {
 		return rowsErr
@@ -197,33 +200,70 @@ func (a *API) reportPage(w http.ResponseWriter, r *http.Request, category licens
 	if persErr != nil {
 		return persErr
 	}
-	writeJSON(w, http.StatusOK, pageOf(report.Page(rows, personal.view(sc), req)))
+	page, next := report.Page(rows, personal.view(sc), req)
+	if err := a.withNotes(r, sc, personal, page); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, pageOf(page, next))
 	return nil
 }
 
 // personalization is what rows show per user and partner at request time.
 type personalization struct {
 	pins  map[string]bool
-	notes map[string]license.Note
+	notes map[string]license.Note // nil until read
 }
 
-func (a *API) personalize(r *http.Request, sc *access.Scope) (personalization, error) {
+// personalize reads the user's pins and, when allNotes is set (a search
+// that looks into notes), every note of the partner. Otherwise withNotes
+// reads the notes of the rows served, and no more.
+func (a *API) personalize(r *http.Request, sc *access.Scope, allNotes bool) (personalization, error) {
 	var (
 		p                personalization
 		pinErr, notesErr error
 		wg               sync.WaitGroup
 	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		p.pins, pinErr = a.store.Pins(r.Context(), sc.User.ID)
-	}()
-	p.notes, notesErr = a.store.PartnerNotes(r.Context(), sc.Partner.ID)
+	if allNotes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.notes, notesErr = a.store.PartnerNotes(r.Context(), sc.Partner.ID)
+		}()
+	}
+	p.pins, pinErr = a.store.Pins(r.Context(), sc.User.ID)
 	wg.Wait()
 	if pinErr != nil {
 		return p, pinErr
 	}
 	return p, notesErr
+}
+
+// withNotes fills in the partner notes of rows served without them.
+func (a *API) withNotes(r *http.Request, sc *access.Scope, p personalization, lists ...[]report.Row) error {
+	if p.notes != nil {
+		return nil
+	}
+	var keys []string
+	for _, rows := range lists {
+		for i := range rows {
+			keys = append(keys, rows[i].LicenseKey)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	notes, err := a.store.PartnerNotesOf(r.Context(), sc.Partner.ID, keys)
+	if err != nil {
+		return err
+	}
+	for _, rows := range lists {
+		for i := range rows {
+			if n, ok := notes[rows[i].LicenseKey]; ok {
+				rows[i].PartnerNote = &n
+			}
+		}
+	}
+	return nil
 }
 
 // view is the personalization as report.Page takes it. Rows of

@@ -38,3 +38,23 @@ func (s *Store) PartnerNote(ctx context.Context, partnerID, licenseKey string) (
 	n, err := unmarshal[noteItem](out.Item)
 	return n.note(), err
 }
+
+// PartnerNotesOf returns the partner organization's notes on the given
+// licenses, by license key, with BatchGetItem: the notes of a page of rows,
+// without reading every note of the partner.
+func (s *Store) PartnerNotesOf(ctx context.Context, partnerID string, licenseKeys []string) (map[string]license.Note, error) {
+	keys := make([]map[string]types.AttributeValue, 0, len(licenseKeys))
+	for _, k := range licenseKeys {
+		keys = append(keys, noteKey(partnerID, k))
+	}
+	notes := make(map[string]license.Note, len(licenseKeys))
+	err := s.batchGet(ctx, keys, func(item map[string]types.AttributeValue) error {
+		n, err := unmarshal[noteItem](item)
+		notes[n.Key] = n.note()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("notes of %s: %w", partnerID, err)
+	}
+	return notes, nil
+}

@@ -249,8 +249,13 @@ func (s *Stats) String() string {
 
 type statsKey struct{}
 
-// WithStats returns a context whose store calls are counted in a new Stats.
+// WithStats returns a context whose store calls are counted in a Stats: the
+// one ctx carries already, so that an outer caller (a benchmark) sees the
+// counts of an inner one (a request), or else a new one.
 func WithStats(ctx context.Context) (context.Context, *Stats) {
+	if s := statsFrom(ctx); s != nil {
+		return ctx, s
+	}
 	s := new(Stats)
 	return context.WithValue(ctx, statsKey{}, s), s
 }

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// start runs the local server as `go run ./infra/devserver` would, on a free
+// port, and returns its base URL.
+func start(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var log bytes.Buffer
+	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), &log, ready) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server ended with %v", err)
+		}
+	})
+	select {
+	case base := <-ready:
+		return base
+	case err := <-done:
+		t.Fatalf("server did not start: %v\n%s", err, log.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("server did not start within a minute")
+	}
+	return ""
+}
+
+type client struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func (c *client) do(method, path string, body any) (int, map[string]any) {
+	c.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, r)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(res.Body)
+	if len(raw) > 0 && json.Unmarshal(raw, &out) != nil {
+		c.t.Fatalf("%s %s: not JSON: %s", method, path, raw)
+	}
+	return res.StatusCode, out
+}
+
+func signIn(t *testing.T, base, user string) *client {
+	t.Helper()
+	c := &client{t: t, base: base}
+	status, out := c.do("POST", "/dev/token", map[string]string{"sub": user})
+	if status != 200 || out["token"] == "" {
+		t.Fatalf("token: %d %v", status, out)
+	}
+	c.token = out["token"].(string)
+	return c
+}
+
+// The walkthrough of the README, as a new user tries it.
+func TestWalkthrough(t *testing.T) {
+	base := start(t, "-today", "2026-06-15")
+	anon := &client{t: t, base: base}
+	if status, _ := anon.do("GET", "/v1/me", nil); status != 401 {
+		t.Errorf("no token: %d, want 401", status)
+	}
+	c := signIn(t, base, "dist-1-admin")
+	if status, me := c.do("GET", "/v1/me", nil); status != 200 || me["customerOrganizations"].(map[string]any)["access"] != "full" {
+		t.Fatalf("me: %d %v", status, me)
+	}
+	status, orgs := c.do("GET", "/v1/customer-organizations", nil)
+	if status != 200 || len(orgs["items"].([]any)) == 0 {
+		t.Fatalf("customer organizations: %d %v", status, orgs)
+	}
+	status, rep := c.do("POST", "/v1/reports", map[string]any{"all": true})
+	if status != 201 {
+		t.Fatalf("report: %d %v", status, rep)
+	}
+	id := rep["id"].(string)
+	if status, page := c.do("GET", "/v1/reports/"+id+"/products?status=expiring&limit=5", nil); status != 200 || len(page["items"].([]any)) != 5 {
+		t.Errorf("page: %d %v", status, page)
+	}
+
+	// An export, downloaded from the link the server hands out.
+	status, exp := c.do("POST", "/v1/exports", map[string]any{"organizationIds": []string{"org-cust-001"}})
+	if status != 201 || exp["url"] == nil {
+		t.Fatalf("export: %d %v", status, exp)
+	}
+	res, err := http.Get(exp["url"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("download: %d %s", res.StatusCode, body)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("download is not a workbook: %v", err)
+	}
+	rows, _ := f.GetRows("Licenses")
+	if want := int(exp["counts"].(map[string]any)["licenses"].(float64)); len(rows)-1 != want {
+		t.Errorf("workbook has %d license rows, counts say %d", len(rows)-1, want)
+	}
+	f.Close()
+
+	// A read user is refused; scheduled runs at the same time twice make one export.
+	viewer := signIn(t, base, "dist-1-viewer")
+	if status, _ := viewer.do("POST", "/v1/exports", map[string]any{"all": true}); status != 403 {
+		t.Errorf("read user's export: %d, want 403", status)
+	}
+	if status, _ := c.do("PUT", "/v1/report-subscriptions/daily", map[string]any{"frequency": "daily", "all": true}); status != 201 {
+		t.Fatalf("subscription: %d", status)
+	}
+	var made []any
+	at := time.Now().UTC().Add(time.Minute).Format(time.RFC3339) // -today sets the status date, not the clock
+	for i := 0; i < 2; i++ {
+		status, out := anon.do("POST", "/dev/scheduled-reports", map[string]string{"at": at})
+		if status != 200 {
+			t.Fatalf("scheduled run: %d %v", status, out)
+		}
+		made = append(made, out["exports"].([]any)...)
+	}
+	if len(made) != 1 {
+		t.Errorf("two scheduled runs at the same time made %v, want one export", made)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"products":[{"id":"p","name":"P","category":"saas"}],"licenses":[{"key":"K","productId":"nope"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-today", "2026-02-30"}, "-today"},
+		{[]string{"-data", bad}, "products[0].category"},
+		{[]string{"-data", filepath.Join(dir, "missing.json")}, "missing.json"},
+		{[]string{"stray"}, "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		var log bytes.Buffer
+		err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, tt.args...), &log, nil)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run(%v) = %v, want an error about %s", tt.args, err, tt.want)
+		}
+	}
+}
+
+// A data set of one's own replaces the demo.
+func TestDataFlag(t *testing.T) {
+	doc := `{"products":[{"id":"core","name":"MetaDefender Core","category":"on_prem"}],
+ "organizations":[{"id":"d","name":"D","type":"distributor"},{"id":"c","name":"C","type":"customer","distributorId":"d"}],
+ "roles":[{"id":"r","organizationId":"d","name":"Admin","permissions":{"license_management.customer_organizations":"read"}}],
+ "users":[{"id":"me","email":"me@example.com","name":"Me","organizationId":"d","roleIds":["r"]}],
+ "licenses":[{"key":"K-1","productId":"core","organizationIds":["c"],"type":"purchased","startDate":"2026-01-01","expirationDate":"2027-01-01","purchasedInstances":3}],
+ "deployments":[],"partnerNotes":[]}`
+	file := filepath.Join(t.TempDir(), "data.json")
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := signIn(t, start(t, "-data", file), "me")
+	status, orgs := c.do("GET", "/v1/customer-organizations", nil)
+	items := orgs["items"].([]any)
+	if status != 200 || len(items) != 1 || items[0].(map[string]any)["licenseCount"].(float64) != 1 {
+		t.Errorf("customer organizations: %d %v", status, orgs)
+	}
+	if status, _ := signIn(t, c.base, "dist-1-admin").do("GET", "/v1/me", nil); status != 401 {
+		t.Errorf("a demo user on a server with -data: %d, want 401", status)
+	}
+}

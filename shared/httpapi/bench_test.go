@@ -1,0 +1,96 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/partnerportal/licenses/shared/dataset"
+	"github.com/partnerportal/licenses/shared/demo"
+	"github.com/partnerportal/licenses/shared/httpapi"
+	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/store"
+	"github.com/partnerportal/licenses/shared/testenv"
+)
+
+// BenchmarkRequests serves the read endpoints for a distributor with 400
+// customer organizations and 4,000 licenses and reports, per request, the
+// DynamoDB requests made and items read: the figures that decide cost and
+// latency on AWS, where each request is a round trip. Time per request
+// depends on the emulator (make bench runs this on dynalite).
+func BenchmarkRequests(b *testing.B) {
+	cfg := demo.Small()
+	cfg.Distributors, cfg.Resellers, cfg.Customers, cfg.Licenses = 1, 4, 400, 4000
+	doc := demo.Generate(cfg, testToday)
+	ds, err := dataset.Check(&doc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := testenv.Store(b)
+	if _, err := st.Import(context.Background(), ds, store.ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	h := httpapi.New(st, httpapi.Config{Today: func() license.Date { return testToday },
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler("orgs", "reports", "licenses", "pins")
+
+	serve := func(b *testing.B, method, path string, body any) (int, map[string]any, *store.Stats) {
+		var r io.Reader
+		if body != nil {
+			j, _ := json.Marshal(body)
+			r = bytes.NewReader(j)
+		}
+		ctx, stats := store.WithStats(httpapi.WithSubject(context.Background(), "dist-1-viewer"))
+		req := httptest.NewRequestWithContext(ctx, method, path, r)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var out map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &out)
+		return rec.Code, out, stats
+	}
+	_, made, _ := serve(b, "POST", "/v1/reports", map[string]any{"all": true})
+	reportID, _ := made["id"].(string)
+	key := items(b, obj(made["products"])["items"])[0]["licenseKey"].(string)
+	var orgs, scattered []string
+	for _, o := range doc.Organizations {
+		if o.Type == "customer" {
+			orgs = append(orgs, o.ID)
+		}
+	}
+	for i := 0; i < len(orgs); i += 8 {
+		scattered = append(scattered, orgs[i])
+	}
+
+	cases := []struct {
+		name, method, path string
+		body               any
+	}{
+		{"me", "GET", "/v1/me", nil},
+		{"customer-organizations", "GET", "/v1/customer-organizations", nil},
+		{"report-all", "POST", "/v1/reports", map[string]any{"all": true}},
+		{"report-one-org", "POST", "/v1/reports", map[string]any{"organizationIds": orgs[:1]}},
+		{"report-50-scattered-orgs", "POST", "/v1/reports", map[string]any{"organizationIds": scattered}},
+		{"report-page-filtered", "GET", "/v1/reports/" + reportID + "/products?status=expiring&q=core&limit=100", nil},
+		{"license", "GET", "/v1/licenses/" + key, nil},
+		{"history", "GET", "/v1/licenses/" + key + "/history", nil},
+		{"pins", "GET", "/v1/pins", nil},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			var requests, read int64
+			for i := 0; i < b.N; i++ {
+				status, out, stats := serve(b, c.method, c.path, c.body)
+				if status >= 300 {
+					b.Fatalf("%s %s: %d %v", c.method, c.path, status, out)
+				}
+				requests += stats.Requests.Load()
+				read += stats.ItemsRead.Load()
+			}
+			b.ReportMetric(float64(requests)/float64(b.N), "ddb-requests/op")
+			b.ReportMetric(float64(read)/float64(b.N), "ddb-items/op")
+		})
+	}
+}
