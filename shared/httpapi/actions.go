@@ -25,11 +25,7 @@ type noteRequest struct {
 // read it (version), and answers 409 version_conflict with the current note
 // otherwise. Empty text clears the note and still counts as a change.
 func (a *API) partnerNote(w http.ResponseWriter, r *http.Request) error {
-	sc, err := a.scope(r, access.Full)
-	if err != nil {
-		return err
-	}
-	key, err := licenseKeyOf(r)
+	sc, key, err := a.licenseRequest(r, access.Full)
 	if err != nil {
 		return err
 	}
@@ -83,11 +79,7 @@ func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f || (r >= 0x80 
 // activate answers POST /v1/licenses/{key}/activations: 201 for a new
 // active deployment, 200 when it was already active.
 func (a *API) activate(w http.ResponseWriter, r *http.Request) error {
-	sc, err := a.scope(r, access.Read)
-	if err != nil {
-		return err
-	}
-	key, err := licenseKeyOf(r)
+	sc, key, err := a.licenseRequest(r, access.Read)
 	if err != nil {
 		return err
 	}
@@ -128,11 +120,7 @@ func (a *API) activate(w http.ResponseWriter, r *http.Request) error {
 // deactivate answers DELETE /v1/licenses/{key}/activations/{deploymentId}:
 // the instance is freed and the deployment kept as inactive.
 func (a *API) deactivate(w http.ResponseWriter, r *http.Request) error {
-	sc, err := a.scope(r, access.Read)
-	if err != nil {
-		return err
-	}
-	key, err := licenseKeyOf(r)
+	sc, key, err := a.licenseRequest(r, access.Read)
 	if err != nil {
 		return err
 	}
@@ -158,11 +146,7 @@ type historyPage struct {
 // history answers GET /v1/licenses/{key}/history: newest first, paged with
 // cursor and limit like the report lists.
 func (a *API) history(w http.ResponseWriter, r *http.Request) error {
-	sc, err := a.scope(r, access.Read)
-	if err != nil {
-		return err
-	}
-	key, err := licenseKeyOf(r)
+	sc, key, err := a.licenseRequest(r, access.Read)
 	if err != nil {
 		return err
 	}
@@ -258,11 +242,7 @@ func (a *API) unpin(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) changePin(w http.ResponseWriter, r *http.Request, pinned bool) error {
-	sc, err := a.scope(r, access.Read)
-	if err != nil {
-		return err
-	}
-	key, err := licenseKeyOf(r)
+	sc, key, err := a.licenseRequest(r, access.Read)
 	if err != nil {
 		return err
 	}

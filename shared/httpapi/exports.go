@@ -163,12 +163,18 @@ func viewOf(s subscription.Subscription) subscriptionView {
 
 var subscriptionIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
-func subscriptionIDOf(r *http.Request) (string, error) {
+// subscriptionRequest checks the caller's access (full: subscriptions make
+// exports) and the {id} of a request on one subscription.
+func (a *API) subscriptionRequest(r *http.Request) (*access.Scope, string, error) {
+	sc, err := a.scope(r, access.Full)
+	if err != nil {
+		return nil, "", err
+	}
 	s := r.PathValue("id")
 	if !subscriptionIDPattern.MatchString(s) {
-		return "", fault.Errorf(fault.Invalid, "%q is not a subscription id: 1 to 64 letters, digits, '.', '_' or '-'", s)
+		return nil, "", fault.Errorf(fault.Invalid, "%q is not a subscription id: 1 to 64 letters, digits, '.', '_' or '-'", s)
 	}
-	return s, nil
+	return sc, s, nil
 }
 
 func (a *API) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
@@ -189,11 +195,7 @@ func (a *API) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getSubscription(w http.ResponseWriter, r *http.Request) error {
-	sc, err := a.scope(r, access.Full)
-	if err != nil {
-		return err
-	}
-	subID, err := subscriptionIDOf(r)
+	sc, subID, err := a.subscriptionRequest(r)
 	if err != nil {
 		return err
 	}
@@ -209,11 +211,7 @@ func (a *API) getSubscription(w http.ResponseWriter, r *http.Request) error {
 // subscription, 200 for a changed one. A subscription is due at once: the
 // next run of the schedule makes the export of the current period.
 func (a *API) putSubscription(w http.ResponseWriter, r *http.Request) error {
-	sc, err := a.scope(r, access.Full)
-	if err != nil {
-		return err
-	}
-	subID, err := subscriptionIDOf(r)
+	sc, subID, err := a.subscriptionRequest(r)
 	if err != nil {
 		return err
 	}
@@ -248,11 +246,7 @@ func (a *API) putSubscription(w http.ResponseWriter, r *http.Request) error {
 // deleteSubscription answers DELETE /v1/report-subscriptions/{id}; deleting
 // twice is deleting once. The subscription's exports stay.
 func (a *API) deleteSubscription(w http.ResponseWriter, r *http.Request) error {
-	sc, err := a.scope(r, access.Full)
-	if err != nil {
-		return err
-	}
-	subID, err := subscriptionIDOf(r)
+	sc, subID, err := a.subscriptionRequest(r)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,17 @@ func licenseKeyOf(r *http.Request) (string, error) {
 	return k, nil
 }
 
+// licenseRequest checks the caller's access and the {key} of a request on
+// one license.
+func (a *API) licenseRequest(r *http.Request, need access.Level) (*access.Scope, string, error) {
+	sc, err := a.scope(r, need)
+	if err != nil {
+		return nil, "", err
+	}
+	key, err := licenseKeyOf(r)
+	return sc, key, err
+}
+
 // visibleLicense reads a license and returns it with its row as the caller
 // sees it: under the first organization it is shown under, with the pin and
 // note of now. A license of a hidden product, or of no organization the
@@ -53,11 +64,7 @@ func (l licenseResponse) MarshalJSON() ([]byte, error) {
 // license answers GET /v1/licenses/{key}: the row and every deployment,
 // active ones first, newest first.
 func (a *API) license(w http.ResponseWriter, r *http.Request) error {
-	sc, err := a.scope(r, access.Read)
-	if err != nil {
-		return err
-	}
-	key, err := licenseKeyOf(r)
+	sc, key, err := a.licenseRequest(r, access.Read)
 	if err != nil {
 		return err
 	}
