@@ -120,7 +120,8 @@ var _ io.WriterTo = (*Workbook)(nil)
 // licenses and 250,000 deployments).
 //
 // Add rows with AddRow and AddDeployment, then call WriteTo once, then Close.
-// A Workbook is not safe for concurrent use.
+// A Workbook is not safe for concurrent use; it writes its three sheets in
+// goroutines of its own.
 type Workbook struct {
 	file   *excelize.File
 	sheets [3]*sheet // Licenses, Cloud Services, Active Deployments
@@ -136,18 +137,41 @@ type Workbook struct {
 	written, closed bool
 }
 
-// sheet is one sheet's stream writer and the reused buffers of its rows.
+// sheet is one sheet's stream writer and the rows on their way to it.
+//
+// Each sheet has a goroutine that turns rows into XML with SetRow: the
+// caller fills a batch of rows, hands it over, and goes on with the next
+// batch while the three sheets are written in parallel. The stream writers
+// of different sheets share nothing in excelize but the file, which SetRow
+// does not touch, so this is race-free (the tests run under -race).
 type sheet struct {
 	name    string
 	columns []column
 	sw      *excelize.StreamWriter
-	rows    int // data rows written, header not counted
+	rows    int // data rows added, header not counted
 
-	values []any
-	// cells holds the styled cells of a row (dates, timestamps); they are
-	// passed to SetRow by pointer so that a row costs no allocation for them.
-	cells []excelize.Cell
+	batch *batch      // the batch being filled
+	full  chan *batch // to the writer goroutine
+	free  chan *batch // back from it, for reuse
+	done  chan error  // the writer's first error, once it has stopped
+	err   error       // that error, once received
 }
+
+// batch holds rows of one sheet: their cell values, and the styled cells
+// (dates, timestamps) that the values point to, so that a row costs no
+// allocation.
+type batch struct {
+	first  int // row number of the first row, one-based
+	n      int // rows filled
+	values []any
+	cells  []excelize.Cell
+}
+
+// Batching: rows per batch, and batches per sheet in flight.
+const (
+	batchRows = 512
+	batches   = 4
+)
 
 // options tunes a Workbook; the zero value is not valid, use defaultOptions.
 type options struct {
@@ -182,7 +206,7 @@ func newWorkbook(o options) (wb *Workbook, err error) {
 	wb = &Workbook{file: f, zipLevel: o.zipLevel, streamZip: o.streamZip}
 	defer func() {
 		if err != nil {
-			_ = f.Close()
+			_ = wb.Close() // stops the writers of the sheets made so far
 			wb = nil
 		}
 	}()
@@ -235,18 +259,79 @@ func newSheet(f *excelize.File, name string, columns []column, headerStyle int) 
 	}); err != nil {
 		return nil, fmt.Errorf("freeze header of %q: %w", name, err)
 	}
-	s := &sheet{
-		name: name, columns: columns, sw: sw,
-		values: make([]any, len(columns)),
-		cells:  make([]excelize.Cell, 2), // each sheet has two date or timestamp columns
-	}
+	header := make([]any, len(columns))
 	for i, c := range columns {
-		s.values[i] = excelize.Cell{StyleID: headerStyle, Value: c.title}
+		header[i] = excelize.Cell{StyleID: headerStyle, Value: c.title}
 	}
-	if err := sw.SetRow("A1", s.values); err != nil {
+	if err := sw.SetRow("A1", header); err != nil {
 		return nil, fmt.Errorf("header of %q: %w", name, err)
 	}
+	s := &sheet{name: name, columns: columns, sw: sw,
+		full: make(chan *batch, batches), free: make(chan *batch, batches), done: make(chan error, 1)}
+	for range batches {
+		s.free <- &batch{
+			values: make([]any, batchRows*len(columns)),
+			cells:  make([]excelize.Cell, batchRows*2), // each sheet has two date or timestamp columns
+		}
+	}
+	go s.write(s.full)
 	return s, nil
+}
+
+// write is the sheet's writer goroutine: it writes each batch it receives
+// and returns it for reuse. After an error it only drains, so that the
+// caller never blocks, and reports the error when the batches end.
+func (s *sheet) write(full <-chan *batch) {
+	var err error
+	width := len(s.columns)
+	for b := range full {
+		for i := 0; i < b.n && err == nil; i++ {
+			row := b.first + i
+			if e := s.sw.SetRow("A"+strconv.Itoa(row), b.values[i*width:(i+1)*width]); e != nil {
+				err = fmt.Errorf("write row %d of %q: %w", row, s.name, e)
+			}
+		}
+		clear(b.values) // drop the references to the rows' strings
+		b.n = 0
+		s.free <- b
+	}
+	s.done <- err
+}
+
+// next returns the cell values and the two styled cells of the sheet's next
+// row, handing the current batch over when it is full.
+func (s *sheet) next() ([]any, []excelize.Cell, error) {
+	if s.rows >= maxDataRows {
+		return nil, nil, fmt.Errorf("%w: %s", ErrSheetFull, s.name)
+	}
+	if s.batch != nil && s.batch.n == batchRows {
+		s.full <- s.batch
+		s.batch = nil
+	}
+	if s.batch == nil {
+		s.batch = <-s.free
+		s.batch.first = s.rows + 2 // one-based, below the header
+	}
+	b, i, width := s.batch, s.batch.n, len(s.columns)
+	b.n++
+	s.rows++
+	return b.values[i*width : (i+1)*width], b.cells[i*2 : i*2+2], nil
+}
+
+// stop hands over the last batch, waits for the writer to finish and
+// returns its first error.
+func (s *sheet) stop() error {
+	if s.full == nil {
+		return s.err
+	}
+	if s.batch != nil && s.batch.n > 0 {
+		s.full <- s.batch
+	}
+	s.batch = nil
+	close(s.full)
+	s.full = nil
+	s.err = <-s.done
+	return s.err
 }
 
 // AddRow appends a license row to the Licenses sheet when its category is
@@ -268,7 +353,10 @@ func (wb *Workbook) AddRow(r *report.Row) error {
 		return fmt.Errorf("export: license %s has unknown category %q", r.LicenseKey, r.Category)
 	}
 
-	v := s.values
+	v, cells, err := s.next()
+	if err != nil {
+		return err
+	}
 	v[0] = text(r.OrganizationName)
 	v[1] = text(r.OrganizationID)
 	v[2] = nil
@@ -279,8 +367,8 @@ func (wb *Workbook) AddRow(r *report.Row) error {
 	v[4] = text(r.LicenseKey)
 	v[5] = text(string(r.Status))
 	v[6] = text(string(r.Type))
-	v[7] = wb.date(&s.cells[0], r.StartDate)
-	v[8] = wb.date(&s.cells[1], r.ExpirationDate)
+	v[7] = wb.date(&cells[0], r.StartDate)
+	v[8] = wb.date(&cells[1], r.ExpirationDate)
 	if r.Category == license.OnPrem {
 		v[9], v[10] = r.Deployed, r.Purchased
 	} else {
@@ -294,7 +382,7 @@ func (wb *Workbook) AddRow(r *report.Row) error {
 	if r.PartnerNote != nil {
 		v[12] = text(r.PartnerNote.Text)
 	}
-	return s.add()
+	return nil
 }
 
 // AddDeployment appends a row to the Active Deployments sheet.
@@ -305,19 +393,21 @@ func (wb *Workbook) AddDeployment(d *ActiveDeployment) error {
 	if d == nil {
 		return errors.New("export: nil deployment")
 	}
-	s := wb.sheets[2]
-	v := s.values
+	v, cells, err := wb.sheets[2].next()
+	if err != nil {
+		return err
+	}
 	v[0] = text(d.OrganizationName)
 	v[1] = text(d.ProductName)
 	v[2] = text(d.LicenseKey)
 	v[3] = text(d.DeploymentID)
 	v[4] = text(d.Name)
-	v[5] = wb.timestamp(&s.cells[0], d.ActivatedAt)
+	v[5] = wb.timestamp(&cells[0], d.ActivatedAt)
 	v[6] = nil
 	if d.LastSeenAt != nil {
-		v[6] = wb.timestamp(&s.cells[1], *d.LastSeenAt)
+		v[6] = wb.timestamp(&cells[1], *d.LastSeenAt)
 	}
-	return s.add()
+	return nil
 }
 
 // text returns the cell value of a text field: nil, an empty cell, for "".
@@ -347,19 +437,6 @@ func (wb *Workbook) timestamp(c *excelize.Cell, t time.Time) any {
 	return c
 }
 
-// add writes the sheet's current values as its next row.
-func (s *sheet) add() error {
-	if s.rows >= maxDataRows {
-		return fmt.Errorf("%w: %s", ErrSheetFull, s.name)
-	}
-	row := s.rows + 2 // one-based, below the header
-	if err := s.sw.SetRow("A"+strconv.Itoa(row), s.values); err != nil {
-		return fmt.Errorf("write row %d of %q: %w", row, s.name, err)
-	}
-	s.rows++
-	return nil
-}
-
 // Counts returns how many rows each sheet has received so far.
 func (wb *Workbook) Counts() Counts {
 	return Counts{
@@ -386,6 +463,11 @@ func (wb *Workbook) WriteTo(w io.Writer) (int64, error) {
 		return 0, err
 	}
 	wb.written = true
+	for _, s := range wb.sheets {
+		if err := s.stop(); err != nil {
+			return 0, err
+		}
+	}
 	for _, s := range wb.sheets {
 		if err := s.finish(wb.file); err != nil {
 			return 0, err
@@ -444,6 +526,11 @@ func (wb *Workbook) Close() error {
 		return nil
 	}
 	wb.closed = true
+	for _, s := range wb.sheets {
+		if s != nil {
+			_ = s.stop() // the writers must be done with the files Close removes
+		}
+	}
 	if err := wb.file.Close(); err != nil {
 		return fmt.Errorf("close workbook: %w", err)
 	}

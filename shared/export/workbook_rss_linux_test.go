@@ -26,7 +26,7 @@ func BenchmarkWorkbookRSS(b *testing.B) {
 			var wall time.Duration
 			for b.Loop() {
 				cmd := exec.Command(os.Args[0], "-test.run=^TestWorkbookBenchChild$", "-test.bench=^$", "-test.count=1", "-test.v")
-				cmd.Env = append(os.Environ(), childEnv+"="+v.name)
+				cmd.Env = append(append(os.Environ(), childEnv+"="+v.name), v.env...)
 				cmd.Stderr = os.Stderr
 				start := time.Now()
 				out, err := cmd.Output()
