@@ -18,19 +18,16 @@ type featureState struct {
 	Access  access.Level `json:"access"`
 }
 
-// me answers GET /v1/me for any signed-in user: who they are, and whether the
-// Customer Organizations page is theirs to see.
+// me answers GET /v1/me for any signed-in user: who they are, whether the
+// Customer Organizations page is theirs to see, and the access level their
+// roles grant on it (which matters only where it is visible).
 func (a *API) me(w http.ResponseWriter, r *http.Request) error {
 	sc, err := a.store.Caller(r.Context(), Subject(r.Context()))
 	if err != nil {
 		return err
 	}
-	level := sc.Level
-	if !sc.Visible() {
-		level = access.None
-	}
 	writeJSON(w, http.StatusOK, meResponse{User: sc.User, Organization: sc.Partner,
-		CustomerOrganizations: featureState{Visible: sc.Visible(), Access: level}})
+		CustomerOrganizations: featureState{Visible: sc.Visible(), Access: sc.Level}})
 	return nil
 }
 

@@ -24,8 +24,8 @@ func TestMe(t *testing.T) {
 		{"dist-1-none", "distributor", false, "none"},
 		{"dist-1-multi", "distributor", true, "full"},
 		{"res-2-viewer", "reseller", true, "read"},
-		{"res-idle-admin", "reseller", false, "none"}, // full role, but no customers
-		{"cust-001-admin", "customer", false, "none"},
+		{"res-idle-admin", "reseller", false, "full"}, // full role, but no customers
+		{"cust-001-admin", "customer", false, "full"}, // not a partner
 	}
 	for _, tt := range tests {
 		t.Run(tt.user, func(t *testing.T) {
