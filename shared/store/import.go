@@ -338,7 +338,10 @@ func (im *importer) planLicenses() error {
 		if active == nil {
 			active = make(map[string]license.Deployment)
 		}
-		var events []eventItem
+		// The events of one license, in the order they happened: created or
+		// renewed, then the deployments' changes. They share the import's
+		// time, so their keys carry that order.
+		var events, terms []license.Event
 		for _, d := range deps[l.Key] {
 			wasActive := false
 			if prev := im.existing[itemID(pkLicense+l.Key, skDeployment+d.DeploymentID)]; prev != nil {
@@ -350,10 +353,13 @@ func (im *importer) planLicenses() error {
 			}
 			switch {
 			case d.Active && !wasActive:
-				events = append(events, im.event(l.Key, license.Event{At: d.ActivatedAt, Type: license.Activated,
-					Data: map[string]any{"deploymentId": d.DeploymentID, "name": d.Name}}))
+				// Recorded when the import learns of it, like every imported
+				// change, so that history reads in the order this system saw
+				// things; the deployment's own time is in the data.
+				events = append(events, im.event(license.Event{Type: license.Activated,
+					Data: map[string]any{"deploymentId": d.DeploymentID, "name": d.Name, "activatedAt": formatTime(d.ActivatedAt)}}))
 			case !d.Active && wasActive:
-				events = append(events, im.event(l.Key, license.Event{At: im.now, Type: license.Deactivated,
+				events = append(events, im.event(license.Event{Type: license.Deactivated,
 					Data: map[string]any{"deploymentId": d.DeploymentID}}))
 			}
 			if d.Active {
@@ -369,10 +375,10 @@ func (im *importer) planLicenses() error {
 
 		switch {
 		case old == nil:
-			events = append(events, im.event(l.Key, license.Event{At: im.now, Type: license.Created, Data: licenseTerms(l)}))
+			terms = append(terms, im.event(license.Event{Type: license.Created, Data: licenseTerms(l)}))
 		case old.ExpirationDate != l.ExpirationDate || old.Purchased() != l.Purchased() || !sameInt(old.ScanLimit, l.ScanLimit):
 			data := map[string]any{"from": licenseTerms(*old), "to": licenseTerms(l)}
-			events = append(events, im.event(l.Key, license.Event{At: im.now, Type: license.Renewed, Data: data}))
+			terms = append(terms, im.event(license.Event{Type: license.Renewed, Data: data}))
 		}
 
 		// Each partner that sees an organization of the license holds a copy
@@ -393,8 +399,9 @@ func (im *importer) planLicenses() error {
 				}
 			}
 		}
-		for _, e := range events {
-			if err := im.insert(&im.events, e); err != nil {
+		for i, e := range append(terms, events...) {
+			id := fmt.Sprintf("%03d-%s", i, contentID(l.Key, e))
+			if err := im.insert(&im.events, newEventItem(l.Key, e, "", id)); err != nil {
 				return err
 			}
 		}
@@ -516,9 +523,10 @@ func (im *importer) planNotes() error {
 	return nil
 }
 
-func (im *importer) event(licenseKey string, e license.Event) eventItem {
-	e.Actor = license.ImportActor
-	return newEventItem(licenseKey, e, "", contentID(licenseKey, e))
+// event returns an imported change as an event of the import's time.
+func (im *importer) event(e license.Event) license.Event {
+	e.At, e.Actor = im.now, license.ImportActor
+	return e
 }
 
 // contentID names an imported event by what it records, so that the same
