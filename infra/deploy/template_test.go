@@ -1,0 +1,339 @@
+package deploy_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/awslabs/goformation/v7/cloudformation/dynamodb"
+	"github.com/awslabs/goformation/v7/cloudformation/global"
+	"github.com/awslabs/goformation/v7/cloudformation/s3"
+	"github.com/awslabs/goformation/v7/cloudformation/serverless"
+
+	"github.com/partnerportal/licenses/infra/deploy"
+)
+
+// The template declares what the code needs, and the build and deployment
+// settings cover every function and parameter.
+func TestTemplateMatchesCode(t *testing.T) {
+	tpl := loadTemplate(t)
+	for name, found := range map[string][]string{
+		"template.yaml":  deploy.Check(tpl, readCode(t)),
+		"Makefile":       deploy.CheckMakefile(tpl, readFile(t, "Makefile")),
+		"samconfig.toml": deploy.CheckSamconfig(tpl, readFile(t, "samconfig.toml")),
+	} {
+		for _, p := range found {
+			t.Errorf("%s: %s", name, p)
+		}
+	}
+}
+
+// fn returns a function resource of the template, to change it.
+func fn(t *testing.T, tpl *deploy.Template, id string) *serverless.Function {
+	t.Helper()
+	f, ok := tpl.Resources[id].(*serverless.Function)
+	if !ok {
+		t.Fatalf("no function %s", id)
+	}
+	return f
+}
+
+// statement returns a statement of a function's policy, to change it.
+func statement(t *testing.T, tpl *deploy.Template, id string, i int) map[string]any {
+	t.Helper()
+	docs := fn(t, tpl, id).Policies.IAMPolicyDocumentArray
+	s, ok := (*docs)[0].Statement[i].(map[string]any)
+	if !ok {
+		t.Fatalf("%s: no statement %d", id, i)
+	}
+	return s
+}
+
+func globalEnv(tpl *deploy.Template) map[string]string {
+	return tpl.Globals["Function"].(*global.Function).Environment.Variables
+}
+
+// orgsAccesses are what the orgs function needs, as TestPoliciesAllowWhatTheCodeCalls
+// records it.
+var orgsAccesses = []deploy.Access{
+	{Action: "dynamodb:BatchGetItem", Resource: "table"},
+	{Action: "dynamodb:GetItem", Resource: "table"},
+	{Action: "dynamodb:Query", Resource: "table"},
+}
+
+// Each check finds the mistake it is there for: the template, changed in
+// memory, gets the problem, which the template as it is does not have.
+func TestChecksCatchMistakes(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*testing.T, *deploy.Template, *deploy.Code)
+		want   string
+	}{
+		{"a route dropped", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			delete(fn(t, tpl, "OrgsFunction").Events, "Me")
+		}, "OrgsFunction: route GET /v1/me of httpapi.Routes has no HttpApi event"},
+		{"a route the code does not have", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			ev := fn(t, tpl, "PinsFunction").Events["Pins"]
+			moved := *ev.Properties.HttpApiEvent
+			moved.Method = ptr("POST")
+			fn(t, tpl, "PinsFunction").Events["Stray"] = serverless.Function_EventSource{Type: "HttpApi",
+				Properties: &serverless.Function_Properties{HttpApiEvent: &moved}}
+		}, "PinsFunction: HttpApi event POST /v1/pins is not a route of pins"},
+		{"a route on the wrong function", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "NotesFunction").Events["Me"] = fn(t, tpl, "OrgsFunction").Events["Me"]
+		}, "NotesFunction: HttpApi event GET /v1/me is not a route of notes"},
+		{"a route without the authorizer", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "OrgsFunction").Events["Me"].Properties.HttpApiEvent.Auth = &serverless.Function_HttpApiFunctionAuth{Authorizer: ptr("NONE")}
+		}, "OrgsFunction: event Me sets its own Auth"},
+		{"a function removed", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			delete(tpl.Resources, "PinsFunction")
+		}, "functions/pins has no AWS::Serverless::Function PinsFunction"},
+		{"a function without a folder", func(t *testing.T, tpl *deploy.Template, c *deploy.Code) {
+			c.Functions = slices.DeleteFunc(c.Functions, func(f string) bool { return f == "notes" })
+		}, "NotesFunction is the function of no folder"},
+		{"a function named apart from its folder", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "OrgsFunction").FunctionName = ptr("orgs")
+		}, `OrgsFunction: FunctionName is "orgs"`},
+		{"another schedule", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "ScheduledReportsFunction").Events["Hourly"].Properties.ScheduleEvent.Schedule = "rate(1 day)"
+		}, "ScheduledReportsFunction: event Hourly runs on rate(1 day), want rate(1 hour)"},
+		{"x86", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "LicensesFunction").Architectures = []string{"x86_64"}
+		}, "LicensesFunction: Architectures are [arm64 x86_64]"},
+		{"another runtime", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "LicensesFunction").Runtime = ptr("provided.al2")
+		}, `LicensesFunction: Runtime is "provided.al2"`},
+		{"another build", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "LicensesFunction").AWSCloudFormationMetadata = nil
+		}, "LicensesFunction: Metadata.BuildMethod is <nil>"},
+		{"longer than API Gateway waits", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "ReportsFunction").Timeout = ptr(60)
+		}, "ReportsFunction: Timeout is 60 s"},
+		{"a variable missing", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			delete(globalEnv(tpl), "LOG_LEVEL")
+		}, "OrgsFunction: environment has no LOG_LEVEL"},
+		{"an emulator's variable", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			globalEnv(tpl)["DYNAMODB_ENDPOINT"] = "http://127.0.0.1:8000"
+		}, "PinsFunction: environment sets DYNAMODB_ENDPOINT, which only runs on emulators set"},
+		{"an export variable where nothing exports", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			globalEnv(tpl)["EXPORT_BUCKET"] = "b"
+		}, "OrgsFunction: environment sets EXPORT_BUCKET, which the function does not read"},
+		{"a memory limit above the memory", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "ExportsFunction").Environment.Variables["GOMEMLIMIT"] = "2GiB"
+		}, "ExportsFunction: GOMEMLIMIT=2GiB is not below its MemorySize of 1024 MB"},
+		{"the wrong table", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			globalEnv(tpl)["TABLE_NAME"] = "licenses"
+		}, `TABLE_NAME is "licenses", want "!Ref Table"`},
+		{"a log level the functions refuse", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			globalEnv(tpl)["LOG_LEVEL"] = "verbose"
+		}, `LOG_LEVEL="verbose"`},
+		{"a parameter beyond what the code takes", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			p := tpl.Parameters["ExportUrlMinutes"]
+			p.MaxValue = nil
+			tpl.Parameters["ExportUrlMinutes"] = p
+		}, "Parameters: ExportUrlMinutes allows 1e+09"},
+		{"a default apart from the code's", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			p := tpl.Parameters["ExpiringWindowDays"]
+			p.Default = 14
+			tpl.Parameters["ExpiringWindowDays"] = p
+		}, "Parameters: ExpiringWindowDays defaults to 14, want 30"},
+		{"a named stage", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["HttpApi"].(*serverless.HttpApi).StageName = ptr("prod")
+		}, `HttpApi: StageName is "prod", want $default`},
+		{"no authorizer", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["HttpApi"].(*serverless.HttpApi).Auth.DefaultAuthorizer = nil
+		}, "HttpApi: no DefaultAuthorizer"},
+		{"any origin", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["HttpApi"].(*serverless.HttpApi).CorsConfiguration.CorsConfigurationObject.AllowOrigins = []string{"*"}
+		}, "HttpApi: CORS allows the origins [*]"},
+		{"no access logs", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["HttpApi"].(*serverless.HttpApi).AccessLogSetting = nil
+		}, "HttpApi: no AccessLogSettings"},
+		{"another key", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tbl := tpl.Resources["Table"].(*dynamodb.Table)
+			tbl.KeySchema[0], tbl.KeySchema[1] = tbl.KeySchema[1], tbl.KeySchema[0]
+		}, "Table: KeySchema is SK:RANGE,PK:HASH, store.TableDefinition's PK:HASH,SK:RANGE"},
+		{"an index apart from the store's", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["Table"].(*dynamodb.Table).GlobalSecondaryIndexes[0].Projection.ProjectionType = ptr("KEYS_ONLY")
+		}, "Table: index GSI1 is"},
+		{"no time to live", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["Table"].(*dynamodb.Table).TimeToLiveSpecification = nil
+		}, "Table: time to live must be enabled on expiresAt"},
+		{"no point-in-time recovery", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["Table"].(*dynamodb.Table).PointInTimeRecoverySpecification = nil
+		}, "Table: point-in-time recovery is not enabled"},
+		{"no deletion protection", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["Table"].(*dynamodb.Table).DeletionProtectionEnabled = ptr(false)
+		}, "Table: DeletionProtectionEnabled is not true"},
+		{"provisioned", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["Table"].(*dynamodb.Table).BillingMode = ptr("PROVISIONED")
+		}, `Table: BillingMode is "PROVISIONED"`},
+		{"a public bucket", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["ExportBucket"].(*s3.Bucket).PublicAccessBlockConfiguration.RestrictPublicBuckets = ptr(false)
+		}, "ExportBucket: PublicAccessBlockConfiguration must set all four blocks to true"},
+		{"ACLs", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["ExportBucket"].(*s3.Bucket).OwnershipControls = nil
+		}, "ExportBucket: OwnershipControls must be BucketOwnerEnforced"},
+		{"exports kept", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["ExportBucket"].(*s3.Bucket).LifecycleConfiguration.Rules[0].Status = "Disabled"
+		}, "ExportBucket: no enabled lifecycle rule expires the exports"},
+		{"plain HTTP", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			delete(tpl.Resources, "ExportBucketPolicy")
+		}, "ExportBucket: no AWS::S3::BucketPolicy denies every request with aws:SecureTransport false"},
+		{"logs kept forever", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			delete(tpl.Resources, "PinsLogGroup")
+		}, `PinsFunction: no AWS::Logs::LogGroup named "!Sub /aws/lambda/${AWS::StackName}-pins"`},
+		{"a wildcard action", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			statement(t, tpl, "OrgsFunction", 0)["Action"] = "dynamodb:*"
+		}, "OrgsFunction: action dynamodb:* is a wildcard"},
+		{"every resource", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			statement(t, tpl, "OrgsFunction", 0)["Resource"] = "*"
+		}, "OrgsFunction: a statement allows [dynamodb:GetItem dynamodb:BatchGetItem dynamodb:Query] on every resource"},
+		{"another table", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			statement(t, tpl, "OrgsFunction", 0)["Resource"] = "arn:aws:dynamodb:eu-central-1:123456789012:table/other"
+		}, "OrgsFunction: dynamodb:GetItem on arn:aws:dynamodb:eu-central-1:123456789012:table/other, which is not the table"},
+		{"the whole bucket", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			statement(t, tpl, "ExportsFunction", 1)["Resource"] = "!Sub ${ExportBucket.Arn}/*"
+		}, "ExportsFunction: s3:PutObject on !Sub ${ExportBucket.Arn}/*, want only the exports"},
+		{"S3 where nothing exports", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			s := statement(t, tpl, "PinsFunction", 0)
+			s["Action"] = append(s["Action"].([]any), "s3:GetObject")
+		}, "PinsFunction: s3:GetObject, but the function does not read EXPORT_BUCKET"},
+		{"another service", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			s := statement(t, tpl, "PinsFunction", 0)
+			s["Action"] = append(s["Action"].([]any), "sqs:SendMessage")
+		}, "PinsFunction: sqs:SendMessage is not an action the function needs"},
+		{"invoking what it need not", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			s := statement(t, tpl, "ScheduledReportsFunction", 0)
+			s["Action"] = append(s["Action"].([]any), "lambda:InvokeFunction")
+		}, "ScheduledReportsFunction: lambda:InvokeFunction is not an action the function needs"},
+		{"no table output", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			delete(tpl.Outputs, "TableName")
+		}, "Outputs: TableName must be !Ref Table"},
+	}
+	before := deploy.Check(loadTemplate(t), readCode(t))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tpl, c := loadTemplate(t), readCode(t)
+			tt.change(t, tpl, &c)
+			got := deploy.Check(tpl, c)
+			if !hasProblem(got, tt.want) {
+				t.Errorf("no problem %q among %d:\n%s", tt.want, len(got), strings.Join(got, "\n"))
+			}
+			if hasProblem(before, tt.want) {
+				t.Errorf("the template as it is has the problem %q already", tt.want)
+			}
+		})
+	}
+}
+
+// The grants check finds an action the code does not need and one it needs
+// that the policy lacks.
+func TestGrantChecksCatchMistakes(t *testing.T) {
+	if got := deploy.CheckGrants(loadTemplate(t), "orgs", orgsAccesses); len(got) > 0 {
+		t.Fatalf("the orgs function as it is: %v", got)
+	}
+	tests := []struct {
+		name     string
+		change   func(*testing.T, *deploy.Template)
+		accesses []deploy.Access
+		want     string
+	}{
+		{"a stray action", func(t *testing.T, tpl *deploy.Template) {
+			s := statement(t, tpl, "OrgsFunction", 0)
+			s["Action"] = append(s["Action"].([]any), "dynamodb:Scan")
+		}, orgsAccesses, "OrgsFunction: its policy allows dynamodb:Scan on !GetAtt Table.Arn, which the code was not seen to need"},
+		{"the index it does not read", func(t *testing.T, tpl *deploy.Template) {
+			s := statement(t, tpl, "OrgsFunction", 0)
+			s["Resource"] = []any{s["Resource"], "!Sub ${Table.Arn}/index/GSI1"}
+		}, orgsAccesses, "OrgsFunction: its policy allows dynamodb:Query on !Sub ${Table.Arn}/index/GSI1"},
+		{"an action missing", nil, append(slices.Clone(orgsAccesses), deploy.Access{Action: "dynamodb:ConditionCheckItem", Resource: "table"}),
+			"OrgsFunction: the code needs dynamodb:ConditionCheckItem on table, which its policy does not allow"},
+		{"an object outside the exports", nil, []deploy.Access{{Action: "s3:PutObject", Resource: "object/other/x.xlsx"}},
+			"ScheduledReportsFunction: the code needs s3:PutObject on object/other/x.xlsx"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tpl := loadTemplate(t)
+			if tt.change != nil {
+				tt.change(t, tpl)
+			}
+			folder := "orgs"
+			if strings.HasPrefix(tt.want, "ScheduledReports") {
+				folder = "scheduled-reports"
+			}
+			if got := deploy.CheckGrants(tpl, folder, tt.accesses); !hasProblem(got, tt.want) {
+				t.Errorf("no problem %q among:\n%s", tt.want, strings.Join(got, "\n"))
+			}
+		})
+	}
+}
+
+// The build and deployment settings checks find a function that sam build
+// cannot build, and a parameter that an environment leaves out.
+func TestFileChecksCatchMistakes(t *testing.T) {
+	tpl := loadTemplate(t)
+	makefile := strings.Replace(string(readFile(t, "Makefile")), "build-PinsFunction:", "build-PinFunction:", 1)
+	if got, want := deploy.CheckMakefile(tpl, []byte(makefile)), "Makefile: no target build-PinsFunction"; !hasProblem(got, want) {
+		t.Errorf("no problem %q among %v", want, got)
+	}
+	makefile = strings.Replace(string(readFile(t, "Makefile")), "GOARCH=arm64", "GOARCH=amd64", 1)
+	if got, want := deploy.CheckMakefile(tpl, []byte(makefile)), "Makefile: the lambda macro lacks GOARCH=arm64"; !hasProblem(got, want) {
+		t.Errorf("no problem %q among %v", want, got)
+	}
+	samconfig := strings.Replace(string(readFile(t, "samconfig.toml")), "CorsOrigin=https://portal.example.com", "", 1)
+	if got, want := deploy.CheckSamconfig(tpl, []byte(samconfig)), "samconfig.toml: [prod] parameter_overrides has no CorsOrigin"; !hasProblem(got, want) {
+		t.Errorf("no problem %q among %v", want, got)
+	}
+}
+
+// A policy that is not a list of inline documents is refused: goformation
+// cannot be trusted to tell them apart, and managed policies and SAM policy
+// templates grant more than the code calls.
+func TestManagedPoliciesAreRefused(t *testing.T) {
+	text := strings.Replace(string(readFile(t, "template.yaml")), `      Policies:
+        - Statement:`, `      Policies:
+        - AmazonDynamoDBFullAccess
+        - Statement:`, 1)
+	tpl, err := deploy.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Policies[0] is AmazonDynamoDBFullAccess, not an inline policy document"
+	if got := deploy.Check(tpl, readCode(t)); !hasProblem(got, want) {
+		t.Errorf("no problem %q among:\n%s", want, strings.Join(got, "\n"))
+	}
+}
+
+// SAM refuses an HttpApi's AccessLogSetting (it is AccessLogSettings), which
+// goformation's type would take.
+func TestAccessLogSettingIsRefused(t *testing.T) {
+	text := strings.Replace(string(readFile(t, "template.yaml")), "AccessLogSettings:", "AccessLogSetting:", 1)
+	if _, err := deploy.Parse([]byte(text)); err == nil || !strings.Contains(err.Error(), "AccessLogSettings") {
+		t.Errorf("Parse = %v, want an error about AccessLogSettings", err)
+	}
+}
+
+// Intrinsic functions stay as the template spells them, also where
+// goformation's type is a number.
+func TestIntrinsicsAreKept(t *testing.T) {
+	tpl := loadTemplate(t)
+	if got, want := deploy.Show(fn(t, tpl, "ExportsFunction").FunctionName), "!Sub ${AWS::StackName}-exports"; got != want {
+		t.Errorf("FunctionName = %q, want %q", got, want)
+	}
+	if got, want := deploy.Show(tpl.Outputs["TableName"].Value), "!Ref Table"; got != want {
+		t.Errorf("TableName output = %q, want %q", got, want)
+	}
+	if got, _ := tpl.Lifted("OrgsLogGroup", "RetentionInDays"); got != "!Ref LogRetentionDays" {
+		t.Errorf("OrgsLogGroup's RetentionInDays = %q, want !Ref LogRetentionDays", got)
+	}
+	if got := deploy.LogicalID("scheduled-reports"); got != "ScheduledReportsFunction" {
+		t.Errorf("LogicalID(scheduled-reports) = %q", got)
+	}
+}
+
+func hasProblem(problems []string, want string) bool {
+	return slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, want) })
+}
+
+func ptr[T any](v T) *T { return &v }
