@@ -3,16 +3,9 @@
 package main
 
 import (
-	"context"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/partnerportal/licenses/shared/httpapi"
 	"github.com/partnerportal/licenses/shared/lambdafn"
 )
 
-func main() {
-	deps := lambdafn.Must(lambdafn.Setup(context.Background(), os.Getenv))
-	lambda.Start(httpapi.LambdaHandler(deps.API.Handler("reports")))
-}
+func main() { lambdafn.ServeAPI(os.Getenv, "reports") }

@@ -9,7 +9,8 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-lambda-go/lambda"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/partnerportal/licenses/shared/awsconf"
@@ -48,11 +49,19 @@ func Setup(ctx context.Context, getenv func(string) string) (*Deps, error) {
 			ExpiringWindow: cfg.ExpiringWindow, Log: log,
 		})
 		if cfg.ExportFunction != "" {
-			d.Exports.SetFinisher(export.LambdaFinisher{Client: lambda.NewFromConfig(aws), Function: cfg.ExportFunction})
+			d.Exports.SetFinisher(export.LambdaFinisher{Client: awslambda.NewFromConfig(aws), Function: cfg.ExportFunction})
 		}
 	}
 	d.API = httpapi.New(d.Store, httpapi.Config{ExpiringWindow: cfg.ExpiringWindow, Log: log, Exports: d.Exports})
 	return d, nil
+}
+
+// ServeAPI is the main of a function that serves routes of the API: it
+// builds the dependencies from getenv (os.Getenv) and serves the named
+// function's routes of httpapi.Routes to API Gateway until Lambda stops it.
+func ServeAPI(getenv func(string) string, function string) {
+	d := Must(Setup(context.Background(), getenv))
+	lambda.Start(httpapi.LambdaHandler(d.API.Handler(function)))
 }
 
 // WithExports returns d, or ends the process when the function, which makes
