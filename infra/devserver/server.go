@@ -11,11 +11,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -98,15 +100,27 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		}
 		dynamoEndpoint = ddb
 	}
-	db := awsconf.DynamoDB(awsconf.Local, dynamoEndpoint)
-	if err := ensureTable(ctx, db, o.table); err != nil {
+	ddbConfig, err := configFor(ctx, dynamoEndpoint)
+	if err != nil {
+		return err
+	}
+	db := awsconf.DynamoDB(ddbConfig, dynamoEndpoint)
+	created, err := ensureTable(ctx, db, o.table)
+	if err != nil {
 		return err
 	}
 	st := store.New(db, o.table)
 
 	clock := clockFor(o.today)
-	if err := load(ctx, st, o.dataFile, clock, log); err != nil {
-		return err
+	// A table the server made gets the demo (or -data); a table that was
+	// there already, on another emulator or on AWS, is used as it is unless
+	// -data names a file to load into it.
+	if created || o.dataFile != "" {
+		if err := load(ctx, st, o.dataFile, clock, log); err != nil {
+			return err
+		}
+	} else {
+		log.Info("using the data already in the table", "table", o.table)
 	}
 
 	// The embedded object store answers under /s3/ on the same address, so
@@ -117,7 +131,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		mux.Handle("/s3/", http.StripPrefix("/s3", fake.Server()))
 		s3Endpoint = base + "/s3"
 	}
-	s3Client := awsconf.S3(awsconf.Local, s3Endpoint)
+	s3Config, err := configFor(ctx, s3Endpoint)
+	if err != nil {
+		return err
+	}
+	s3Client := awsconf.S3(s3Config, s3Endpoint)
 	exports := export.New(st, s3Client, s3.NewPresignClient(s3Client), export.Config{
 		Bucket: o.bucket, ExpiringWindow: o.expiringWindow, Today: clock, Log: log,
 	})
@@ -171,13 +189,24 @@ func serveInternal(ctx context.Context, h http.Handler) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
-func ensureTable(ctx context.Context, db store.TableCreator, table string) error {
-	err := store.CreateTable(ctx, db, table)
+// ensureTable makes the table unless it exists, and says whether it made it.
+func ensureTable(ctx context.Context, db store.TableCreator, table string) (created bool, err error) {
+	err = store.CreateTable(ctx, db, table)
 	var inUse *types.ResourceInUseException
 	if errors.As(err, &inUse) {
-		return nil
+		return false, nil
 	}
-	return err
+	return err == nil, err
+}
+
+// configFor returns the SDK configuration for an endpoint: AWS's own
+// credentials and region from the environment for an amazonaws.com
+// endpoint, the dummy ones emulators accept for any other.
+func configFor(ctx context.Context, endpoint string) (aws.Config, error) {
+	if u, err := url.Parse(endpoint); err == nil && strings.HasSuffix(u.Hostname(), ".amazonaws.com") {
+		return awsconf.Load(ctx)
+	}
+	return awsconf.Local, nil
 }
 
 // clockFor returns the date statuses are computed on: a fixed one, or the

@@ -6,24 +6,51 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/truora/minidyn/server"
 	"github.com/xuri/excelize/v2"
 )
+
+// logBuffer collects what the server logs, for the test to read.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
 
 // start runs the local server as `go run ./infra/devserver` would, on a free
 // port, and returns its base URL.
 func start(t *testing.T, args ...string) string {
+	base, _ := startLogged(t, args...)
+	return base
+}
+
+// startLogged is start, also returning the server's log.
+func startLogged(t *testing.T, args ...string) (string, *logBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	var log bytes.Buffer
-	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), &log, ready) }()
+	log := &logBuffer{}
+	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), log, ready) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -32,13 +59,13 @@ func start(t *testing.T, args ...string) string {
 	})
 	select {
 	case base := <-ready:
-		return base
+		return base, log
 	case err := <-done:
 		t.Fatalf("server did not start: %v\n%s", err, log.String())
 	case <-time.After(60 * time.Second):
 		t.Fatal("server did not start within a minute")
 	}
-	return ""
+	return "", nil
 }
 
 type client struct {
@@ -196,5 +223,25 @@ func TestDataFlag(t *testing.T) {
 	}
 	if status, _ := signIn(t, c.base, "dist-1-admin").do("GET", "/v1/me", nil); status != 401 {
 		t.Errorf("a demo user on a server with -data: %d, want 401", status)
+	}
+}
+
+// With -dynamodb-endpoint the server uses another DynamoDB: it makes and
+// loads the table the first time, and uses it as it is after that.
+func TestExternalDynamoDB(t *testing.T) {
+	ddb := httptest.NewServer(server.NewServer())
+	defer ddb.Close()
+	args := []string{"-dynamodb-endpoint", ddb.URL, "-table", "shared-dev"}
+	first := signIn(t, start(t, args...), "dist-1-admin")
+	if status, _ := first.do("PUT", "/v1/report-subscriptions/kept", map[string]any{"frequency": "daily", "all": true}); status != 201 {
+		t.Fatalf("subscription: %d", status)
+	}
+	base, log := startLogged(t, args...)
+	if !strings.Contains(log.String(), "using the data already in the table") {
+		t.Errorf("the second server loaded the demo again:\n%s", log.String())
+	}
+	status, out := signIn(t, base, "dist-1-admin").do("GET", "/v1/report-subscriptions/kept", nil)
+	if status != 200 {
+		t.Errorf("the second server does not see the first one's data: %d %v", status, out)
 	}
 }
