@@ -37,16 +37,16 @@ func checkPolicyShape(v any) error {
 	}
 	docs, ok := v.([]any)
 	if !ok {
-		return errors.New("Policies must be a list of inline policy documents")
+		return errors.New("the Policies property must be a list of inline policy documents")
 	}
 	for i, d := range docs {
 		doc, ok := d.(map[string]any)
 		if !ok {
-			return fmt.Errorf("Policies[%d] is %s, not an inline policy document: a managed policy grants more than the code calls", i, Show(d))
+			return fmt.Errorf("the Policies property's item %d is %s, not an inline policy document: a managed policy grants more than the code calls", i, Show(d))
 		}
 		for k := range doc {
 			if k != "Statement" && k != "Version" {
-				return fmt.Errorf("Policies[%d] has %s, not an inline policy document: a SAM policy template grants more than the code calls", i, k)
+				return fmt.Errorf("the Policies property's item %d has %s, not an inline policy document: a SAM policy template grants more than the code calls", i, k)
 			}
 		}
 		if _, ok := doc["Statement"].([]any); !ok {

@@ -299,7 +299,7 @@ func TestManagedPoliciesAreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "Policies[0] is AmazonDynamoDBFullAccess, not an inline policy document"
+	want := "the Policies property's item 0 is AmazonDynamoDBFullAccess, not an inline policy document"
 	if got := deploy.Check(tpl, readCode(t)); !hasProblem(got, want) {
 		t.Errorf("no problem %q among:\n%s", want, strings.Join(got, "\n"))
 	}

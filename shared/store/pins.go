@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -11,7 +12,7 @@ import (
 func (s *Store) Pins(ctx context.Context, userID string) (map[string]bool, error) {
 	pins := make(map[string]bool)
 	err := s.query(ctx, queryPrefix(s.table, pkUser+userID, skPin), func(item map[string]types.AttributeValue) error {
-		if k, ok := trimPrefix(attrString(item, attrSK), skPin); ok {
+		if k, ok := strings.CutPrefix(attrString(item, attrSK), skPin); ok {
 			pins[k] = true
 		}
 		return nil

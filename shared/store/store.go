@@ -94,7 +94,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -337,12 +336,4 @@ func (c *counting) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteIt
 func (c *counting) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	c.add(ctx, 0, len(in.TransactItems))
 	return c.DynamoDB.TransactWriteItems(ctx, in, o...)
-}
-
-// trimPrefix returns s without prefix, and whether it had it.
-func trimPrefix(s, prefix string) (string, bool) {
-	if !strings.HasPrefix(s, prefix) {
-		return "", false
-	}
-	return s[len(prefix):], true
 }

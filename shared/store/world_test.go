@@ -330,17 +330,6 @@ func baseDoc() dataset.Document {
 // deployment, and a partner_note_updated event per note.
 const baseEvents = 7 + 3 + 2
 
-// customerOrgs returns the ids of the document's customer organizations.
-func customerOrgs(doc *dataset.Document) []string {
-	var ids []string
-	for _, o := range doc.Organizations {
-		if o.Type == "customer" {
-			ids = append(ids, o.ID)
-		}
-	}
-	return ids
-}
-
 // demoToday is the day the demo documents are generated for.
 var demoToday = license.DateOf(importNow)
 
