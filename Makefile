@@ -12,8 +12,13 @@ STATE := .testenv
 ## binary under the Lambda runtime emulator.
 test: vet unit store-dynalite lambda-smoke
 
+# staticcheck is pinned here rather than in go.mod: it is a tool, not a
+# dependency of the code.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 vet:
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.*')); \
 	if [[ -n $$unformatted ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
