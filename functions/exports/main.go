@@ -4,18 +4,9 @@
 package main
 
 import (
-	"context"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/partnerportal/licenses/shared/export"
-	"github.com/partnerportal/licenses/shared/httpapi"
-	"github.com/partnerportal/licenses/shared/lambdafn"
+	"github.com/partnerportal/licenses/shared/exportfn"
 )
 
-func main() {
-	deps := lambdafn.Must(lambdafn.Setup(context.Background(), os.Getenv)).WithExports()
-	api := httpapi.LambdaHandler(deps.API.Handler("exports"))
-	lambda.Start(export.LambdaHandler(api, deps.Exports))
-}
+func main() { exportfn.ServeExports(os.Getenv) }

@@ -4,16 +4,9 @@
 package main
 
 import (
-	"context"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/partnerportal/licenses/shared/export"
-	"github.com/partnerportal/licenses/shared/lambdafn"
+	"github.com/partnerportal/licenses/shared/exportfn"
 )
 
-func main() {
-	deps := lambdafn.Must(lambdafn.Setup(context.Background(), os.Getenv)).WithExports()
-	lambda.Start(export.ScheduledHandler(deps.Exports))
-}
+func main() { exportfn.ServeSchedule(os.Getenv) }

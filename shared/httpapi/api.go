@@ -10,12 +10,14 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/partnerportal/licenses/shared/export"
+	"github.com/partnerportal/licenses/shared/access"
 	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/report"
 	"github.com/partnerportal/licenses/shared/store"
 )
 
@@ -30,19 +32,29 @@ type Config struct {
 	Today func() license.Date
 	// Log receives a line per request and the detail of internal errors.
 	Log *slog.Logger
-	// Exports serves the export routes; functions that serve none leave it
-	// nil.
-	Exports *export.Service
+	// Exports serves the export routes (export.Service); functions that
+	// serve none leave it nil, and do not link the Excel writer.
+	Exports Exporter
 	// Authenticate, when set, checks each request's credentials and puts
 	// the subject in the context (see Tokens.Authenticate). On AWS it is
 	// nil: API Gateway's authorizer has done it.
 	Authenticate func(http.Handler) http.Handler
 }
 
+// Exporter makes the Excel exports.
+type Exporter interface {
+	// Start creates an export of the selection for the scope's user, ready
+	// or pending.
+	Start(ctx context.Context, sc *access.Scope, sel report.Selection) (*store.Export, error)
+	// URL presigns a fresh download link of a ready export and says when it
+	// stops working.
+	URL(ctx context.Context, e *store.Export) (string, time.Time, error)
+}
+
 // API holds the handlers' dependencies.
 type API struct {
 	store   *store.Store
-	exports *export.Service
+	exports Exporter
 	cfg     Config
 }
 

@@ -101,7 +101,7 @@ func (a *API) listExports(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	exports, err := a.exports.Store().Exports(r.Context(), sc.Partner.ID, a.cfg.Now())
+	exports, err := a.store.Exports(r.Context(), sc.Partner.ID, a.cfg.Now())
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (a *API) getExport(w http.ResponseWriter, r *http.Request) error {
 	if !id.Valid(exportID) {
 		return fault.Errorf(fault.Invalid, "%q is not an export id", exportID)
 	}
-	e, err := a.exports.Store().Export(r.Context(), sc.Partner.ID, exportID, a.cfg.Now())
+	e, err := a.store.Export(r.Context(), sc.Partner.ID, exportID, a.cfg.Now())
 	if err != nil {
 		return err
 	}
