@@ -164,6 +164,15 @@ func NewScope(user User, org Organization, level Level, customers []Customer) *S
 	return s
 }
 
+// ExpiringWindow returns the expiring window of the scope's partner: its own
+// override, or else def, the deployment's.
+func (s *Scope) ExpiringWindow(def int) int {
+	if w := s.Partner.ExpiringWindowDays; w != nil {
+		return *w
+	}
+	return def
+}
+
 // Visible reports whether the Customer Organizations feature is shown to the
 // user: a partner organization with at least one customer, and read access.
 func (s *Scope) Visible() bool {

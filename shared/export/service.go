@@ -271,15 +271,11 @@ func (s *Service) fill(ctx context.Context, wb *Workbook, sc *access.Scope, sel 
 			return err
 		}
 	}
-	window := s.cfg.ExpiringWindow
-	if w := sc.Partner.ExpiringWindowDays; w != nil {
-		window = *w
-	}
 	byLicense := make(map[string][]license.Deployment)
 	for _, d := range deployments {
 		byLicense[d.LicenseKey] = append(byLicense[d.LicenseKey], d)
 	}
-	onPrem, cloud := report.Rows(sc, licenses, products, sel, s.cfg.Today(), window)
+	onPrem, cloud := report.Rows(sc, licenses, products, sel, s.cfg.Today(), sc.ExpiringWindow(s.cfg.ExpiringWindow))
 	licenses = nil // the rows hold what is needed from here on
 	for _, rows := range [][]report.Row{report.Personalize(onPrem, pins, notes), report.Personalize(cloud, pins, notes)} {
 		for i := range rows {

@@ -49,12 +49,7 @@ func selected(sc *access.Scope, req selectionRequest) (map[string]bool, error) {
 }
 
 // window returns the expiring window of the scope's partner.
-func (a *API) window(sc *access.Scope) int {
-	if w := sc.Partner.ExpiringWindowDays; w != nil {
-		return *w
-	}
-	return a.cfg.ExpiringWindow
-}
+func (a *API) window(sc *access.Scope) int { return sc.ExpiringWindow(a.cfg.ExpiringWindow) }
 
 // rows computes the rows of the selection (nil for all) from the licenses.
 func (a *API) rows(r *http.Request, sc *access.Scope, sel map[string]bool) (onPrem, cloud []report.Row, err error) {

@@ -110,7 +110,7 @@ const maxTransactionAttempts = 8
 // instance_limit_reached.
 func (s *Store) Activate(ctx context.Context, licenseKey string, d license.Deployment, actor string) (Activation, error) {
 	for attempt := 0; ; attempt++ {
-		lic, deployments, copies, err := s.licenseForUpdate(ctx, licenseKey)
+		lic, deployments, copies, err := s.readLicense(ctx, licenseKey, true)
 		if err != nil {
 			return Activation{}, err
 		}
@@ -193,7 +193,7 @@ func (s *Store) activationItems(lic license.License, d license.Deployment, copie
 // deployment changes nothing; an unknown one is not found.
 func (s *Store) Deactivate(ctx context.Context, licenseKey, deploymentID, actor string, now time.Time) error {
 	for attempt := 0; ; attempt++ {
-		lic, deployments, copies, err := s.licenseForUpdate(ctx, licenseKey)
+		lic, deployments, copies, err := s.readLicense(ctx, licenseKey, true)
 		if err != nil {
 			return err
 		}
@@ -258,44 +258,6 @@ func (s *Store) deactivationItems(lic license.License, deploymentID string, copi
 	event, _ := marshal(newEventItem(lic.Key, license.Event{At: now, Type: license.Deactivated, Actor: actor,
 		Data: map[string]any{"deploymentId": deploymentID, "deployed": lic.Deployed - 1}}, "", newID()))
 	return append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: event}})
-}
-
-// licenseForUpdate reads a license, its deployments and the list of its
-// copies, strongly consistent, as a transaction about to change them needs.
-func (s *Store) licenseForUpdate(ctx context.Context, licenseKey string) (license.License, []license.Deployment, []string, error) {
-	var (
-		lic         license.License
-		copies      []string
-		found       bool
-		deployments []license.Deployment
-	)
-	in := licensePartitionQuery(s.table, licenseKey)
-	in.ConsistentRead = aws.Bool(true)
-	err := s.query(ctx, in, func(item map[string]types.AttributeValue) error {
-		sk := attrString(item, attrSK)
-		switch {
-		case sk == skLicense:
-			it, err := unmarshal[licenseItem](item)
-			if err != nil {
-				return err
-			}
-			lic, err = it.license()
-			copies, found = it.Copies, true
-			return err
-		case strings.HasPrefix(sk, skDeployment):
-			d, err := unmarshal[deploymentItem](item)
-			deployments = append(deployments, d.deployment())
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		return lic, nil, nil, fmt.Errorf("read license %s: %w", licenseKey, err)
-	}
-	if !found {
-		return lic, nil, nil, notFound("license %s not found", licenseKey)
-	}
-	return lic, deployments, copies, nil
 }
 
 // History returns a page of a license's history, newest first: at most limit

@@ -251,17 +251,30 @@ func (s *Store) eachRange(ctx context.Context, sc *access.Scope, selected map[st
 
 // License returns a license and all its deployments, active or not.
 func (s *Store) License(ctx context.Context, licenseKey string) (license.License, []license.Deployment, error) {
+	lic, deployments, _, err := s.readLicense(ctx, licenseKey, false)
+	return lic, deployments, err
+}
+
+// readLicense reads a license, its deployments and the list of its copies
+// with one Query; consistent is for a transaction about to change them.
+func (s *Store) readLicense(ctx context.Context, licenseKey string, consistent bool) (license.License, []license.Deployment, []string, error) {
 	var (
 		lic         license.License
+		copies      []string
 		found       bool
 		deployments []license.Deployment
 	)
 	in := licensePartitionQuery(s.table, licenseKey)
+	in.ConsistentRead = aws.Bool(consistent)
 	err := s.query(ctx, in, func(item map[string]types.AttributeValue) error {
-		switch sk := item[attrSK].(*types.AttributeValueMemberS).Value; {
+		switch sk := attrString(item, attrSK); {
 		case sk == skLicense:
-			l, err := decodeLicense(item)
-			lic, found = l, true
+			it, err := unmarshal[licenseItem](item)
+			if err != nil {
+				return err
+			}
+			lic, err = it.license()
+			copies, found = it.Copies, true
 			return err
 		case strings.HasPrefix(sk, skDeployment):
 			d, err := unmarshal[deploymentItem](item)
@@ -271,12 +284,12 @@ func (s *Store) License(ctx context.Context, licenseKey string) (license.License
 		return nil
 	})
 	if err != nil {
-		return license.License{}, nil, fmt.Errorf("read license %s: %w", licenseKey, err)
+		return lic, nil, nil, fmt.Errorf("read license %s: %w", licenseKey, err)
 	}
 	if !found {
-		return license.License{}, nil, notFound("license %s not found", licenseKey)
+		return lic, nil, nil, notFound("license %s not found", licenseKey)
 	}
-	return lic, deployments, nil
+	return lic, deployments, copies, nil
 }
 
 // LicensesByKey returns the licenses with the given keys that exist, in no
