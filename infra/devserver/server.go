@@ -213,7 +213,7 @@ func configFor(ctx context.Context, endpoint string) (aws.Config, error) {
 // UTC date of now.
 func clockFor(today string) func() license.Date {
 	if today == "" {
-		return func() license.Date { return license.DateOf(time.Now()) }
+		return license.TodayOf(time.Now)
 	}
 	d, _ := license.ParseDate(today) // checked by parseFlags
 	return func() license.Date { return d }

@@ -95,8 +95,7 @@ func New(st *store.Store, client S3, presign Presigner, cfg Config) *Service {
 		cfg.Now = time.Now
 	}
 	if cfg.Today == nil {
-		now := cfg.Now
-		cfg.Today = func() license.Date { return license.DateOf(now()) }
+		cfg.Today = license.TodayOf(cfg.Now)
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()

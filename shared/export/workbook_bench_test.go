@@ -349,34 +349,46 @@ const (
 )
 
 // writeStream writes the same sheets as Workbook straight through
+// The sheets of the comparison writers, and their benchHeaders.
+var (
+	benchSheets  = []string{"Licenses", "Cloud Services", "Active Deployments"}
+	benchHeaders = [][]string{licenseHeader, cloudHeader, deploymentHeader}
+)
+
+// newBenchFile returns a file with the three sheets, zipping at zipLevel,
+// and its bold, date and timestamp styles: what both comparison writers set
+// up before their rows.
+func newBenchFile(zipLevel int) (f *excelize.File, bold, dateStyle, timeStyle int) {
+	f = excelize.NewFile()
+	f.SetZipWriter(zipAt(zipLevel))
+	_ = f.SetSheetName("Sheet1", benchSheets[0])
+	_, _ = f.NewSheet(benchSheets[1])
+	_, _ = f.NewSheet(benchSheets[2])
+	bold, _ = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	df, tf := "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
+	dateStyle, _ = f.NewStyle(&excelize.Style{CustomNumFmt: &df})
+	timeStyle, _ = f.NewStyle(&excelize.Style{CustomNumFmt: &tf})
+	return f, bold, dateStyle, timeStyle
+}
+
 // excelize's stream writers, without Workbook's reused buffers, to show
 // what the kind of cell values costs. It zips as Workbook-buffered-zip does.
 func writeStream(w io.Writer, mode cellMode) error {
-	f := excelize.NewFile()
+	f, bold, dateStyle, timeStyle := newBenchFile(flate.BestSpeed)
 	defer f.Close()
-	f.SetZipWriter(zipAt(flate.BestSpeed))
-	names := []string{"Licenses", "Cloud Services", "Active Deployments"}
-	headers := [][]string{licenseHeader, cloudHeader, deploymentHeader}
-	_ = f.SetSheetName("Sheet1", names[0])
-	_, _ = f.NewSheet(names[1])
-	_, _ = f.NewSheet(names[2])
-	bold, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	df, tf := "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
-	dateStyle, _ := f.NewStyle(&excelize.Style{CustomNumFmt: &df})
-	timeStyle, _ := f.NewStyle(&excelize.Style{CustomNumFmt: &tf})
 	var sws [3]*excelize.StreamWriter
 	rows := [3]int{1, 1, 1}
-	for i, name := range names {
+	for i, name := range benchSheets {
 		sw, err := f.NewStreamWriter(name)
 		if err != nil {
 			return err
 		}
-		for c := range headers[i] {
+		for c := range benchHeaders[i] {
 			_ = sw.SetColWidth(c+1, c+1, 20)
 		}
 		_ = sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
-		h := make([]any, len(headers[i]))
-		for c, title := range headers[i] {
+		h := make([]any, len(benchHeaders[i]))
+		for c, title := range benchHeaders[i] {
 			h[c] = excelize.Cell{StyleID: bold, Value: title}
 		}
 		if err := sw.SetRow("A1", h); err != nil {
@@ -451,8 +463,8 @@ func writeStream(w io.Writer, mode cellMode) error {
 		return err
 	}
 	for i, sw := range sws {
-		last, _ := excelize.CoordinatesToCellName(len(headers[i]), rows[i])
-		if err := f.AutoFilter(names[i], "A1:"+last, nil); err != nil {
+		last, _ := excelize.CoordinatesToCellName(len(benchHeaders[i]), rows[i])
+		if err := f.AutoFilter(benchSheets[i], "A1:"+last, nil); err != nil {
 			return err
 		}
 		if err := sw.Flush(); err != nil {
@@ -468,22 +480,12 @@ func writeStream(w io.Writer, mode cellMode) error {
 // and Write, at the given deflate level (excelize's default is
 // flate.DefaultCompression).
 func writeCellByCell(w io.Writer, byRow bool, zipLevel int) error {
-	f := excelize.NewFile()
+	f, bold, dateStyle, timeStyle := newBenchFile(zipLevel)
 	defer f.Close()
-	f.SetZipWriter(zipAt(zipLevel))
-	names := []string{"Licenses", "Cloud Services", "Active Deployments"}
-	headers := [][]string{licenseHeader, cloudHeader, deploymentHeader}
-	_ = f.SetSheetName("Sheet1", names[0])
-	_, _ = f.NewSheet(names[1])
-	_, _ = f.NewSheet(names[2])
-	bold, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	df, tf := "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
-	dateStyle, _ := f.NewStyle(&excelize.Style{CustomNumFmt: &df})
-	timeStyle, _ := f.NewStyle(&excelize.Style{CustomNumFmt: &tf})
 	rows := [3]int{1, 1, 1}
-	for i, name := range names {
-		h := make([]any, len(headers[i]))
-		for c, title := range headers[i] {
+	for i, name := range benchSheets {
+		h := make([]any, len(benchHeaders[i]))
+		for c, title := range benchHeaders[i] {
 			h[c] = title
 		}
 		if err := f.SetSheetRow(name, "A1", &h); err != nil {
@@ -493,7 +495,7 @@ func writeCellByCell(w io.Writer, byRow bool, zipLevel int) error {
 	put := func(i int, values []any) error {
 		rows[i]++
 		if byRow {
-			return f.SetSheetRow(names[i], "A"+strconv.Itoa(rows[i]), &values)
+			return f.SetSheetRow(benchSheets[i], "A"+strconv.Itoa(rows[i]), &values)
 		}
 		for c, v := range values {
 			if v == nil {
@@ -503,7 +505,7 @@ func writeCellByCell(w io.Writer, byRow bool, zipLevel int) error {
 			if err != nil {
 				return err
 			}
-			if err := f.SetCellValue(names[i], cell, v); err != nil {
+			if err := f.SetCellValue(benchSheets[i], cell, v); err != nil {
 				return err
 			}
 		}
@@ -547,8 +549,8 @@ func writeCellByCell(w io.Writer, byRow bool, zipLevel int) error {
 	if err := newTenant().feed(add, addDep); err != nil {
 		return err
 	}
-	for i, name := range names {
-		last, _ := excelize.ColumnNumberToName(len(headers[i]))
+	for i, name := range benchSheets {
+		last, _ := excelize.ColumnNumberToName(len(benchHeaders[i]))
 		if err := f.SetCellStyle(name, "A1", last+"1", bold); err != nil {
 			return err
 		}
@@ -572,7 +574,7 @@ func writeCellByCell(w io.Writer, byRow bool, zipLevel int) error {
 	return f.Write(w)
 }
 
-// childEnv names the variant a child process of BenchmarkWorkbookRSS runs.
+// childEnv benchSheets the variant a child process of BenchmarkWorkbookRSS runs.
 const childEnv = "WORKBOOK_BENCH_CHILD"
 
 // TestWorkbookBenchChild runs one variant when started by

@@ -48,6 +48,12 @@ func DateOf(t time.Time) Date {
 	return Date(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
 
+// TodayOf returns a function that gives the UTC date of now(): the date
+// statuses are computed on, when nothing fixes it.
+func TodayOf(now func() time.Time) func() Date {
+	return func() Date { return DateOf(now()) }
+}
+
 // ParseDate parses a YYYY-MM-DD date and refuses anything else, such as a
 // timestamp or a day that does not exist.
 func ParseDate(s string) (Date, error) {
