@@ -5,7 +5,8 @@ package main
 import (
 	"os"
 
+	"github.com/partnerportal/licenses/shared/httpapi"
 	"github.com/partnerportal/licenses/shared/lambdafn"
 )
 
-func main() { lambdafn.ServeAPI(os.Getenv, "licenses") }
+func main() { lambdafn.ServeAPI(os.Getenv, httpapi.Licenses) }

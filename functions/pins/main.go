@@ -5,7 +5,8 @@ package main
 import (
 	"os"
 
+	"github.com/partnerportal/licenses/shared/httpapi"
 	"github.com/partnerportal/licenses/shared/lambdafn"
 )
 
-func main() { lambdafn.ServeAPI(os.Getenv, "pins") }
+func main() { lambdafn.ServeAPI(os.Getenv, httpapi.Pins) }

@@ -63,7 +63,7 @@ func ReadCode(root string) (Code, error) {
 		}
 	}
 	for _, r := range httpapi.Routes {
-		c.Routes[r.Function] = append(c.Routes[r.Function], r.Method+" "+r.Path)
+		c.Routes[string(r.Function)] = append(c.Routes[string(r.Function)], r.Method+" "+r.Path)
 	}
 	return c, nil
 }

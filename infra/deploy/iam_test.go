@@ -23,12 +23,15 @@ import (
 	"github.com/partnerportal/licenses/infra/deploy"
 	"github.com/partnerportal/licenses/shared/awsconf"
 	"github.com/partnerportal/licenses/shared/config"
-	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/httpapi"
+	"github.com/partnerportal/licenses/shared/lambdaevent"
+	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/portal"
 	"github.com/partnerportal/licenses/shared/report"
 	"github.com/partnerportal/licenses/shared/store"
 	"github.com/partnerportal/licenses/shared/subscription"
 	"github.com/partnerportal/licenses/shared/testenv"
+	"github.com/partnerportal/licenses/shared/workbook"
 )
 
 // request is a request to a route of the function being exercised.
@@ -91,8 +94,8 @@ var exercises = map[string]exercise{
 			{method: "POST", path: "/v1/exports", body: `{"all":true}`, user: "d1-admin", status: 202, save: map[string]string{"pending": "id"}},
 		},
 		events: func(t *testing.T, w *world) {
-			finish, _ := json.Marshal(export.FinishEvent{ExportID: w.vars["pending"], PartnerID: "d1"})
-			out, err := export.LambdaHandler(httpapi.LambdaHandler(w.handler), w.exports)(context.Background(), finish)
+			finish, _ := json.Marshal(lambdaevent.FinishEvent{ExportID: w.vars["pending"], PartnerID: "d1"})
+			out, err := lambdaevent.ExportHandler(httpapi.LambdaHandler(w.handler), w.portal)(context.Background(), finish)
 			if got, _ := out.(map[string]string); err != nil || got["status"] != "ready" {
 				t.Fatalf("finishing the pending export: %v, %v", out, err)
 			}
@@ -124,7 +127,7 @@ var exercises = map[string]exercise{
 			}
 		},
 		events: func(t *testing.T, w *world) {
-			run := export.ScheduledHandler(w.exports)
+			run := lambdaevent.ScheduleHandler(w.portal)
 			ev := events.EventBridgeEvent{DetailType: "Scheduled Event", Source: "aws.events", Time: time.Now()}
 			// The first run makes the period's export; a repeated one finds
 			// the period claimed.
@@ -144,7 +147,7 @@ var exercises = map[string]exercise{
 type world struct {
 	rec      *deploy.Recorder
 	store    *store.Store
-	exports  *export.Service
+	portal   *portal.Service
 	handler  http.Handler
 	url      string
 	tokens   *httpapi.Tokens
@@ -164,6 +167,7 @@ func newWorld(t *testing.T, tpl *deploy.Template, function string) *world {
 
 	env := tpl.Functions()[deploy.LogicalID(function)].Environment.Variables
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var exports *portal.ExportConfig
 	if _, ok := env[config.ExportBucket]; ok {
 		s3srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
 		t.Cleanup(s3srv.Close)
@@ -176,7 +180,11 @@ func newWorld(t *testing.T, tpl *deploy.Template, function string) *world {
 		w.download = recorded(w.rec.S3(http.DefaultTransport))
 		// A small sync limit, so that an export of every customer takes the
 		// asynchronous path.
-		w.exports = export.New(w.store, client, awss3.NewPresignClient(client), export.Config{Bucket: testBucket, SyncLimit: 3, Log: discard})
+		files, err := workbook.NewFiles(client, awss3.NewPresignClient(client), testBucket, config.DefaultExportURLLifetime, time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exports = &portal.ExportConfig{Files: files, Retention: config.DefaultExportRetention, SyncLimit: 3}
 		if deploy.Show(env[config.ExportFunctionName]) != "" {
 			lambdaSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
 			t.Cleanup(lambdaSrv.Close)
@@ -184,12 +192,23 @@ func newWorld(t *testing.T, tpl *deploy.Template, function string) *world {
 				o.BaseEndpoint = aws.String(lambdaSrv.URL)
 				o.HTTPClient = recorded(w.rec.Lambda(http.DefaultTransport))
 			})
-			w.exports.SetFinisher(export.LambdaFinisher{Client: invoker, Function: function})
+			exports.Finisher = lambdaevent.Finisher{Client: invoker, Function: function}
 		}
 	}
+	var err error
+	w.portal, err = portal.New(w.store, portal.Config{ExpiringWindow: 30, Now: time.Now, Today: license.TodayOf(time.Now),
+		Log: discard, Exports: exports})
+	if err != nil {
+		t.Fatal(err)
+	}
 	w.tokens = httpapi.NewTokens([]byte("test key"), nil)
-	api := httpapi.New(w.store, httpapi.Config{Log: discard, Exports: w.exports, Authenticate: w.tokens.Authenticate})
-	w.handler = api.Handler(function)
+	api, err := httpapi.New(w.portal, httpapi.Config{Log: discard, Authenticate: w.tokens.Authenticate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(httpapi.Routes, func(r httpapi.Route) bool { return string(r.Function) == function }) {
+		w.handler = api.Handler(httpapi.Function(function))
+	}
 	srv := httptest.NewServer(w.handler)
 	t.Cleanup(srv.Close)
 	w.url = srv.URL
@@ -259,7 +278,7 @@ func TestPoliciesAllowWhatTheCodeCalls(t *testing.T) {
 			routes := http.NewServeMux()
 			var want []string
 			for _, r := range httpapi.Routes {
-				if r.Function == function {
+				if string(r.Function) == function {
 					routes.Handle(r.Pattern(), http.NotFoundHandler())
 					want = append(want, r.Pattern())
 				}

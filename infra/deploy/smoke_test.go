@@ -27,6 +27,7 @@ import (
 	"github.com/partnerportal/licenses/infra/deploy"
 	"github.com/partnerportal/licenses/shared/awsconf"
 	"github.com/partnerportal/licenses/shared/config"
+	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/httpapi"
 	"github.com/partnerportal/licenses/shared/report"
 	"github.com/partnerportal/licenses/shared/store"
@@ -93,7 +94,7 @@ func TestLambdaSmoke(t *testing.T) {
 	// An export left pending, for the export function's finishing event,
 	// and a weekly subscription due at smokeTime, for the schedule.
 	now := time.Now().UTC()
-	if err := st.CreateExport(ctx, &store.Export{ID: pendingExport, PartnerID: "d1", Status: store.ExportPending, Trigger: "manual",
+	if err := st.CreateExport(ctx, &export.Export{ID: pendingExport, PartnerID: "d1", Status: export.Pending, Trigger: export.Manual,
 		CreatedBy: "d1-admin", CreatedAt: now, Selection: report.Selection{All: true}, ExpiresAt: now.Add(24 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +227,7 @@ func smoke(t *testing.T, tpl *deploy.Template, function string, local map[string
 var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 
 func servesRoutes(function string) bool {
-	return slices.ContainsFunc(httpapi.Routes, func(r httpapi.Route) bool { return r.Function == function })
+	return slices.ContainsFunc(httpapi.Routes, func(r httpapi.Route) bool { return string(r.Function) == function })
 }
 
 // eventsOf returns the names of the function's events, in order.

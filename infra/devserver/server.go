@@ -26,12 +26,15 @@ import (
 	"github.com/truora/minidyn/server"
 
 	"github.com/partnerportal/licenses/shared/awsconf"
+	"github.com/partnerportal/licenses/shared/config"
 	"github.com/partnerportal/licenses/shared/dataset"
 	"github.com/partnerportal/licenses/shared/demo"
-	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/httpapi"
+	"github.com/partnerportal/licenses/shared/lambdaevent"
 	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/portal"
 	"github.com/partnerportal/licenses/shared/store"
+	"github.com/partnerportal/licenses/shared/workbook"
 )
 
 // tokenLifetime is how long a /dev/token token is good for.
@@ -89,68 +92,33 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	defer ln.Close()
 	base := "http://" + ln.Addr().String()
-
 	mux := http.NewServeMux()
-	dynamoEndpoint := o.dynamoEndpoint
-	embedded := dynamoEndpoint == ""
-	if embedded {
-		ddb, err := serveInternal(ctx, server.NewServer())
-		if err != nil {
-			return err
-		}
-		dynamoEndpoint = ddb
-	}
-	ddbConfig, err := configFor(ctx, dynamoEndpoint)
+	today := clockFor(o.today)
+
+	st, dynamoEndpoint, err := openTable(ctx, o, today, log)
 	if err != nil {
 		return err
 	}
-	db := awsconf.DynamoDB(ddbConfig, dynamoEndpoint)
-	created, err := ensureTable(ctx, db, o.table)
+	files, s3Client, err := openBucket(ctx, o, base, mux)
 	if err != nil {
 		return err
 	}
-	st := store.New(db, o.table)
-
-	clock := clockFor(o.today)
-	// A table the server made gets the demo (or -data); a table that was
-	// there already, on another emulator or on AWS, is used as it is unless
-	// -data names a file to load into it.
-	if created || o.dataFile != "" {
-		if err := load(ctx, st, o.dataFile, clock, log); err != nil {
-			return err
-		}
-	} else {
-		log.Info("using the data already in the table", "table", o.table)
-	}
-
-	// The embedded object store answers under /s3/ on the same address, so
-	// the presigned links it hands out work from the browser as they are.
-	s3Endpoint := o.s3Endpoint
-	if s3Endpoint == "" {
-		fake := gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true))
-		mux.Handle("/s3/", http.StripPrefix("/s3", fake.Server()))
-		s3Endpoint = base + "/s3"
-	}
-	s3Config, err := configFor(ctx, s3Endpoint)
+	svc, err := portal.New(st, portal.Config{ExpiringWindow: o.expiringWindow, Now: time.Now, Today: today, Log: log,
+		Exports: &portal.ExportConfig{Files: files, InProcess: true, Retention: config.DefaultExportRetention,
+			SyncLimit: config.ExportSyncLimit}})
 	if err != nil {
 		return err
 	}
-	s3Client := awsconf.S3(s3Config, s3Endpoint)
-	exports := export.New(st, s3Client, s3.NewPresignClient(s3Client), export.Config{
-		Bucket: o.bucket, ExpiringWindow: o.expiringWindow, Today: clock, Log: log,
-	})
-	exports.SetFinisher(export.GoroutineFinisher{Service: exports})
-
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // crypto/rand.Read never fails
 	tokens := httpapi.NewTokens(key, time.Now)
-	api := httpapi.New(st, httpapi.Config{
-		ExpiringWindow: o.expiringWindow, Now: time.Now, Today: clock, Log: log,
-		Authenticate: tokens.Authenticate, Exports: exports,
-	})
+	api, err := httpapi.New(svc, httpapi.Config{Log: log, Authenticate: tokens.Authenticate})
+	if err != nil {
+		return err
+	}
 	mux.Handle("/v1/", api.Handler())
 	mux.Handle("POST /dev/token", devToken(tokens))
-	mux.Handle("POST /dev/scheduled-reports", devSchedule(export.ScheduledHandler(exports), log))
+	mux.Handle("POST /dev/scheduled-reports", devSchedule(lambdaevent.ScheduleHandler(svc), log))
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
@@ -158,7 +126,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err := ensureBucket(ctx, s3Client, o.bucket); err != nil {
 		return err
 	}
-	log.Info("serving", "url", base, "dynamodb", dynamoEndpoint, "today", clock().String())
+	log.Info("serving", "url", base, "dynamodb", dynamoEndpoint, "today", today().String())
 	fmt.Fprintf(stderr, "\nPartner license portal API on %s\n  token:  curl -s -X POST %s/dev/token -d '{\"sub\":\"dist-1-admin\"}'\n\n", base, base)
 	if ready != nil {
 		ready <- base
@@ -171,6 +139,59 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	case err := <-errc:
 		return err
 	}
+}
+
+// openTable opens the table on the embedded DynamoDB or on -dynamodb-endpoint
+// and returns the store and the endpoint. A table the server made gets the
+// demo (or -data); a table that was there already, on another emulator or
+// on AWS, is used as it is unless -data names a file to load into it.
+func openTable(ctx context.Context, o options, today func() license.Date, log *slog.Logger) (*store.Store, string, error) {
+	endpoint := o.dynamoEndpoint
+	if endpoint == "" {
+		embedded, err := serveInternal(ctx, server.NewServer())
+		if err != nil {
+			return nil, "", err
+		}
+		endpoint = embedded
+	}
+	cfg, err := configFor(ctx, endpoint)
+	if err != nil {
+		return nil, "", err
+	}
+	db := awsconf.DynamoDB(cfg, endpoint)
+	created, err := ensureTable(ctx, db, o.table)
+	if err != nil {
+		return nil, "", err
+	}
+	st := store.New(db, o.table)
+	if created || o.dataFile != "" {
+		if err := load(ctx, st, o.dataFile, today, log); err != nil {
+			return nil, "", err
+		}
+	} else {
+		log.Info("using the data already in the table", "table", o.table)
+	}
+	return st, endpoint, nil
+}
+
+// openBucket returns the export workbooks in the bucket of the embedded
+// object store or of -s3-endpoint. The embedded store answers under /s3/ of
+// mux, on the server's own address (base), so the presigned links it hands
+// out work from the browser as they are.
+func openBucket(ctx context.Context, o options, base string, mux *http.ServeMux) (*workbook.Files, *s3.Client, error) {
+	endpoint := o.s3Endpoint
+	if endpoint == "" {
+		fake := gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true))
+		mux.Handle("/s3/", http.StripPrefix("/s3", fake.Server()))
+		endpoint = base + "/s3"
+	}
+	cfg, err := configFor(ctx, endpoint)
+	if err != nil {
+		return nil, nil, err
+	}
+	client := awsconf.S3(cfg, endpoint)
+	files, err := workbook.NewFiles(client, s3.NewPresignClient(client), o.bucket, config.DefaultExportURLLifetime, time.Now)
+	return files, client, err
 }
 
 // serveInternal serves h on a free loopback port until ctx ends and returns

@@ -3,10 +3,11 @@
 // were skipped, so that a run against an emulator shows it ran tests and did
 // not skip them:
 //
-//	go test -json ./... | go run ./infra/testcount -label minidyn [-no-skips]
+//	go test -json ./... | go run ./infra/testcount -label minidyn [-allow-skip 'TestA|TestB/sub']
 //
-// It exits non-zero when a test or package failed, when no test ran, or with
-// -no-skips when a test was skipped.
+// It exits non-zero when a test or package failed, when no test ran, or when
+// a test skipped that -allow-skip does not name: a skip is intended, by
+// name, or it fails the run.
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -35,8 +37,16 @@ type counts struct {
 
 func main() {
 	label := flag.String("label", "tests", "what the tests ran against, for the summary")
-	noSkips := flag.Bool("no-skips", false, "fail when a test is skipped")
+	allowSkip := flag.String("allow-skip", "", "a regular expression of the tests (by name) that may skip; any other skip fails the run")
 	flag.Parse()
+	allowed, err := regexp.Compile("^(?:" + *allowSkip + ")$")
+	if err != nil || *allowSkip == "" {
+		allowed = nil
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testcount: -allow-skip:", err)
+		os.Exit(2)
+	}
 	c, err := count(os.Stdin, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testcount:", err)
@@ -58,10 +68,27 @@ func main() {
 	case c.pass == 0:
 		fmt.Printf("%s: no test ran\n", *label)
 		os.Exit(1)
-	case *noSkips && c.skip > 0:
-		fmt.Printf("%s: tests were skipped, and this run must not skip any\n", *label)
+	}
+	if bad := c.unexpectedSkips(allowed); len(bad) > 0 {
+		fmt.Printf("%s: these tests skipped, and this run allows no skip but of %q:\n", *label, *allowSkip)
+		for _, id := range bad {
+			fmt.Println("  ", id)
+		}
 		os.Exit(1)
 	}
+}
+
+// unexpectedSkips returns the skipped tests whose name (top-level test
+// included, as "TestX/sub") allowed does not match; nil allows none.
+func (c counts) unexpectedSkips(allowed *regexp.Regexp) []string {
+	var bad []string
+	for _, id := range c.skipped {
+		_, test, _ := strings.Cut(id, " ")
+		if allowed == nil || !allowed.MatchString(test) {
+			bad = append(bad, id)
+		}
+	}
+	return bad
 }
 
 // count counts the results of tests, subtests included, and copies to out

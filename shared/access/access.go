@@ -5,6 +5,7 @@ package access
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -210,7 +211,7 @@ func (s *Scope) Placement(orgIDs []string) []string {
 				break
 			}
 		}
-		if !shadowed && !contains(shown, id) {
+		if !shadowed && !slices.Contains(shown, id) {
 			shown = append(shown, id)
 		}
 	}
@@ -226,15 +227,6 @@ func (s *Scope) descends(id, ancestor string) bool {
 			return true
 		}
 		c = s.customers[c.ParentID]
-	}
-	return false
-}
-
-func contains(ids []string, id string) bool {
-	for _, v := range ids {
-		if v == id {
-			return true
-		}
 	}
 	return false
 }

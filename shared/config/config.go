@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/portal"
 )
 
 // The environment variables the functions read.
@@ -47,11 +48,17 @@ var (
 	Local  = []string{DynamoDBEndpoint, S3Endpoint}
 )
 
-// Limits of the export link lifetime.
+// The defaults, and the limits of the export link lifetime. Defaults live
+// here and in the local server's flags only: the constructors below take
+// values as given.
 const (
 	DefaultExportURLLifetime = 15 * time.Minute
 	MaxExportURLLifetime     = 12 * time.Hour
 	DefaultExportRetention   = 7 * 24 * time.Hour
+	// ExportSyncLimit is the most licenses an export may have to be
+	// finished in its request; larger ones answer 202 and finish
+	// asynchronously, well clear of API Gateway's 29 seconds.
+	ExportSyncLimit = 10_000
 )
 
 // Config is the functions' configuration.
@@ -87,8 +94,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if v := getenv(ExpiringWindowDays); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 366 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a number of days from 0 to 366", ExpiringWindowDays, v))
+		if err != nil || n < 0 || n > portal.MaxExpiringWindow {
+			errs = append(errs, fmt.Errorf("%s=%q: want a number of days from 0 to %d", ExpiringWindowDays, v, portal.MaxExpiringWindow))
 		}
 		c.ExpiringWindow = n
 	}

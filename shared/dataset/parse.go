@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/partnerportal/licenses/shared/access"
+	"github.com/partnerportal/licenses/shared/id"
 	"github.com/partnerportal/licenses/shared/license"
 )
 
@@ -114,20 +115,18 @@ func (c *checker) addf(path, format string, args ...any) {
 	c.problems = append(c.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
-// id checks an identifier: present, short, and free of the characters the
-// store uses as separators and the API uses in paths.
+// id checks an identifier by the one rule for identifiers from outside
+// (id.CheckExternal).
 func (c *checker) id(path, v string) bool {
-	switch {
-	case v == "":
-		c.addf(path, "is required")
-	case len(v) > 200:
-		c.addf(path, "is longer than 200 bytes")
-	case !utf8.ValidString(v) || strings.ContainsAny(v, "#/?%\\ \t\r\n") || hasControl(v, ""):
-		c.addf(path, "%q may not contain '#', '/', '?', '%%', '\\', spaces or control characters", v)
-	default:
-		return true
+	if err := id.CheckExternal(v); err != nil {
+		if v == "" {
+			c.addf(path, "%v", err)
+		} else {
+			c.addf(path, "%q %v", v, err)
+		}
+		return false
 	}
-	return false
+	return true
 }
 
 func (c *checker) text(path, v string, max int, required bool) {
@@ -438,7 +437,9 @@ func (c *checker) checkDeployments() {
 			c.deployments[k] = true
 		}
 		dep := license.Deployment{DeploymentID: d.DeploymentID, LicenseKey: d.LicenseKey, Name: deref(d.Name), Active: d.Active == nil || *d.Active}
-		c.text(path+".name", dep.Name, 200, false)
+		if err := license.CheckDeploymentName(dep.Name); err != nil {
+			c.addf(path+".name", "%v", err)
+		}
 		dep.ActivatedAt, _ = c.timestamp(path+".activatedAt", d.ActivatedAt)
 		if d.LastSeenAt != nil {
 			if t, ok := c.timestamp(path+".lastSeenAt", *d.LastSeenAt); ok {
@@ -473,7 +474,7 @@ func (c *checker) checkNotes() {
 			c.addf(path, "a second note of %q on license %q", n.OrganizationID, n.LicenseKey)
 		}
 		seen[k] = true
-		if err := CheckNoteText(n.Text); err != nil {
+		if err := license.CheckNoteText(n.Text); err != nil {
 			c.addf(path+".text", "%v", err)
 		}
 		note := Note{PartnerID: n.OrganizationID, LicenseKey: n.LicenseKey, Text: n.Text, UpdatedBy: deref(n.UpdatedBy)}
@@ -482,30 +483,6 @@ func (c *checker) checkNotes() {
 		}
 		c.ds.Notes = append(c.ds.Notes, note)
 	}
-}
-
-// CheckNoteText checks the text of a partner note: at most
-// license.MaxNoteLength characters, valid UTF-8, and no control characters
-// but newline and tab.
-func CheckNoteText(text string) error {
-	switch {
-	case !utf8.ValidString(text):
-		return errors.New("is not valid UTF-8")
-	case utf8.RuneCountInString(text) > license.MaxNoteLength:
-		return fmt.Errorf("is longer than %d characters", license.MaxNoteLength)
-	case hasControl(text, "\n\t"):
-		return errors.New("may not contain control characters other than newline and tab")
-	}
-	return nil
-}
-
-func hasControl(s, allowed string) bool {
-	for _, r := range s {
-		if (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)) && !strings.ContainsRune(allowed, r) {
-			return true
-		}
-	}
-	return false
 }
 
 func deref[T any](p *T) T {

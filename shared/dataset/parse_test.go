@@ -156,26 +156,3 @@ func TestParseRefuses(t *testing.T) {
 		})
 	}
 }
-
-func TestCheckNoteText(t *testing.T) {
-	tests := []struct {
-		text string
-		ok   bool
-	}{
-		{"", true},
-		{"line one\nline two\twith tab", true},
-		{strings.Repeat("ü", 2000), true}, // characters, not bytes
-		{strings.Repeat("a", 2001), false},
-		{"bell\a", false},
-		{"nul\x00", false},
-		{"c1 control \u0085", false},
-		{"carriage\rreturn", false},
-		{string([]byte{0xff, 0xfe}), false},
-	}
-	for _, tt := range tests {
-		err := dataset.CheckNoteText(tt.text)
-		if (err == nil) != tt.ok {
-			t.Errorf("CheckNoteText(%.20q) = %v, want ok=%v", tt.text, err, tt.ok)
-		}
-	}
-}

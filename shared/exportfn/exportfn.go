@@ -1,12 +1,14 @@
 // Package exportfn wires the functions that write exports (exports and
 // scheduled-reports) on top of lambdafn: the S3 client, the presigner, the
-// export service and, for large exports, the asynchronous invocation of the
-// export function. It is called from main functions only.
+// workbook files, the portal's export operations and, for large exports,
+// the asynchronous invocation of the export function. It is called from
+// main functions only.
 package exportfn
 
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -14,14 +16,16 @@ import (
 
 	"github.com/partnerportal/licenses/shared/awsconf"
 	"github.com/partnerportal/licenses/shared/config"
-	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/httpapi"
+	"github.com/partnerportal/licenses/shared/lambdaevent"
 	"github.com/partnerportal/licenses/shared/lambdafn"
+	"github.com/partnerportal/licenses/shared/portal"
+	"github.com/partnerportal/licenses/shared/workbook"
 )
 
-// Setup builds the dependencies of lambdafn.Setup, the export service, and
-// an API that serves the export routes with it.
-func Setup(ctx context.Context, getenv func(string) string) (*lambdafn.Deps, *export.Service, error) {
+// Setup builds the dependencies of lambdafn.Setup and the portal's
+// operations with exports.
+func Setup(ctx context.Context, getenv func(string) string) (*lambdafn.Deps, *portal.Service, error) {
 	d, err := lambdafn.Setup(ctx, getenv)
 	if err != nil {
 		return nil, nil, err
@@ -31,16 +35,18 @@ func Setup(ctx context.Context, getenv func(string) string) (*lambdafn.Deps, *ex
 		return nil, nil, fmt.Errorf("configuration: %s is required by this function", config.ExportBucket)
 	}
 	client := awsconf.S3(d.AWS, cfg.S3Endpoint)
-	svc := export.New(d.Store, client, s3.NewPresignClient(client), export.Config{
-		Bucket: cfg.ExportBucket, URLLifetime: cfg.ExportURLLifetime, Retention: cfg.ExportRetention,
-		ExpiringWindow: cfg.ExpiringWindow, Log: d.Log,
-	})
-	if cfg.ExportFunction != "" {
-		svc.SetFinisher(export.LambdaFinisher{Client: awslambda.NewFromConfig(d.AWS), Function: cfg.ExportFunction})
+	files, err := workbook.NewFiles(client, s3.NewPresignClient(client), cfg.ExportBucket, cfg.ExportURLLifetime, time.Now)
+	if err != nil {
+		return nil, nil, err
 	}
-	apiConfig := d.APIConfig()
-	apiConfig.Exports = svc
-	d.API = httpapi.New(d.Store, apiConfig)
+	exports := &portal.ExportConfig{Files: files, Retention: cfg.ExportRetention, SyncLimit: config.ExportSyncLimit}
+	if cfg.ExportFunction != "" {
+		exports.Finisher = lambdaevent.Finisher{Client: awslambda.NewFromConfig(d.AWS), Function: cfg.ExportFunction}
+	}
+	svc, err := d.Portal(exports)
+	if err != nil {
+		return nil, nil, err
+	}
 	return d, svc, nil
 }
 
@@ -48,17 +54,18 @@ func Setup(ctx context.Context, getenv func(string) string) (*lambdafn.Deps, *ex
 // its routes, and the events with which it finishes large exports.
 func ServeExports(getenv func(string) string) {
 	d, svc := must(Setup(context.Background(), getenv))
-	lambda.Start(export.LambdaHandler(httpapi.LambdaHandler(d.API.Handler("exports")), svc))
+	api := lambdafn.Must(d.API(svc))
+	lambda.Start(lambdaevent.ExportHandler(httpapi.LambdaHandler(api.Handler(httpapi.Exports)), svc))
 }
 
 // ServeSchedule is the main of the scheduled-report function, which an
 // EventBridge schedule invokes.
 func ServeSchedule(getenv func(string) string) {
 	_, svc := must(Setup(context.Background(), getenv))
-	lambda.Start(export.ScheduledHandler(svc))
+	lambda.Start(lambdaevent.ScheduleHandler(svc))
 }
 
-func must(d *lambdafn.Deps, svc *export.Service, err error) (*lambdafn.Deps, *export.Service) {
+func must(d *lambdafn.Deps, svc *portal.Service, err error) (*lambdafn.Deps, *portal.Service) {
 	lambdafn.Must(d, err)
 	return d, svc
 }

@@ -3,84 +3,74 @@
 // adapter that runs the same handlers in Lambda behind API Gateway.
 //
 // Handlers are plain http.Handlers on Go's ServeMux patterns, so they run
-// unchanged under httptest, in the local server and in Lambda. The caller's
-// identity arrives in the request context (see WithSubject): API Gateway's
-// JWT authorizer has checked the token by then, and only its sub claim is
-// used.
+// unchanged under httptest, in the local server and in Lambda. Each decodes
+// its request, makes one call into package portal, and encodes the result.
+// The caller's identity arrives in the request context (see WithSubject):
+// API Gateway's JWT authorizer has checked the token by then, and only its
+// sub claim is used.
+//
+// A request is decoded before the caller's access is checked, so a request
+// that is not well formed (malformed JSON or query, a body over 1 MiB) is
+// answered 400 or 413 whoever sends it; everything else, ids and values
+// included, is checked after the caller.
 package httpapi
 
 import (
-	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
+	"slices"
 
-	"github.com/partnerportal/licenses/shared/access"
-	"github.com/partnerportal/licenses/shared/license"
-	"github.com/partnerportal/licenses/shared/report"
-	"github.com/partnerportal/licenses/shared/store"
+	"github.com/partnerportal/licenses/shared/portal"
 )
 
-// Config is what the handlers need besides the store.
+// Config is what the handlers need besides the operations.
 type Config struct {
-	// ExpiringWindow is the deployment's expiring window in days; a partner
-	// organization may override it.
-	ExpiringWindow int
-	// Now returns the current time; Today the date statuses are computed
-	// on, normally the UTC date of Now.
-	Now   func() time.Time
-	Today func() license.Date
 	// Log receives a line per request and the detail of internal errors.
 	Log *slog.Logger
-	// Exports serves the export routes (export.Service); functions that
-	// serve none leave it nil, and do not link the Excel writer.
-	Exports Exporter
 	// Authenticate, when set, checks each request's credentials and puts
 	// the subject in the context (see Tokens.Authenticate). On AWS it is
 	// nil: API Gateway's authorizer has done it.
 	Authenticate func(http.Handler) http.Handler
 }
 
-// Exporter makes the Excel exports.
-type Exporter interface {
-	// Start creates an export of the selection for the scope's user, ready
-	// or pending.
-	Start(ctx context.Context, sc *access.Scope, sel report.Selection) (*store.Export, error)
-	// URL presigns a fresh download link of a ready export and says when it
-	// stops working.
-	URL(ctx context.Context, e *store.Export) (string, time.Time, error)
-}
-
 // API holds the handlers' dependencies.
 type API struct {
-	store   *store.Store
-	exports Exporter
-	cfg     Config
+	portal *portal.Service
+	cfg    Config
 }
 
-// New returns the API over a store. Zero fields of cfg get defaults: the
-// 30-day window, the system clock, and the default logger.
-func New(st *store.Store, cfg Config) *API {
-	if cfg.ExpiringWindow <= 0 {
-		cfg.ExpiringWindow = license.DefaultExpiringWindow
+// New returns the API over the portal's operations.
+func New(svc *portal.Service, cfg Config) (*API, error) {
+	if svc == nil || cfg.Log == nil {
+		return nil, errors.New("httpapi: the portal's operations and a logger are required")
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Today == nil {
-		cfg.Today = license.TodayOf(cfg.Now)
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
-	return &API{store: st, exports: cfg.Exports, cfg: cfg}
+	return &API{portal: svc, cfg: cfg}, nil
 }
+
+// Function names a Lambda function that serves routes of the API: its
+// folder under functions/ and its function in template.yaml. Only the
+// constants below name one, so a misspelt name does not compile; Handler
+// refuses any other value.
+type Function string
+
+// The functions of the API.
+const (
+	Orgs          Function = "orgs"
+	Reports       Function = "reports"
+	Licenses      Function = "licenses"
+	Notes         Function = "notes"
+	Pins          Function = "pins"
+	Exports       Function = "exports"
+	Subscriptions Function = "subscriptions"
+)
 
 // Route is one endpoint of the API and the Lambda function that serves it.
 type Route struct {
 	Method   string
 	Path     string // a ServeMux pattern path; API Gateway spells {key} the same way
-	Function string // the folder under functions/ and the template's function
+	Function Function
 	handle   func(*API, http.ResponseWriter, *http.Request) error
 }
 
@@ -91,57 +81,46 @@ func (r Route) Pattern() string { return r.Method + " " + r.Path }
 // function serves, what the local server mounts, and what template.yaml
 // declares (a test holds the template to it).
 var Routes = []Route{
-	{"GET", "/v1/me", "orgs", (*API).me},
-	{"GET", "/v1/customer-organizations", "orgs", (*API).customerOrganizations},
-	{"POST", "/v1/reports", "reports", (*API).createReport},
-	{"GET", "/v1/reports/{id}/products", "reports", (*API).reportProducts},
-	{"GET", "/v1/reports/{id}/cloud-services", "reports", (*API).reportCloudServices},
-	{"GET", "/v1/licenses/{key}", "licenses", (*API).license},
-	{"GET", "/v1/licenses/{key}/history", "licenses", (*API).history},
-	{"POST", "/v1/licenses/{key}/activations", "licenses", (*API).activate},
-	{"DELETE", "/v1/licenses/{key}/activations/{deploymentId}", "licenses", (*API).deactivate},
-	{"PUT", "/v1/licenses/{key}/partner-note", "notes", (*API).partnerNote},
-	{"GET", "/v1/pins", "pins", (*API).pins},
-	{"PUT", "/v1/pins/{key}", "pins", (*API).pin},
-	{"DELETE", "/v1/pins/{key}", "pins", (*API).unpin},
-	{"POST", "/v1/exports", "exports", (*API).createExport},
-	{"GET", "/v1/exports", "exports", (*API).listExports},
-	{"GET", "/v1/exports/{id}", "exports", (*API).getExport},
-	{"GET", "/v1/report-subscriptions", "subscriptions", (*API).listSubscriptions},
-	{"GET", "/v1/report-subscriptions/{id}", "subscriptions", (*API).getSubscription},
-	{"PUT", "/v1/report-subscriptions/{id}", "subscriptions", (*API).putSubscription},
-	{"DELETE", "/v1/report-subscriptions/{id}", "subscriptions", (*API).deleteSubscription},
-}
-
-// Functions returns the names of the functions in the route table, in order
-// of first appearance.
-func Functions() []string {
-	var names []string
-	seen := make(map[string]bool)
-	for _, r := range Routes {
-		if !seen[r.Function] {
-			seen[r.Function] = true
-			names = append(names, r.Function)
-		}
-	}
-	return names
+	{"GET", "/v1/me", Orgs, (*API).me},
+	{"GET", "/v1/customer-organizations", Orgs, (*API).customerOrganizations},
+	{"POST", "/v1/reports", Reports, (*API).createReport},
+	{"GET", "/v1/reports/{id}/products", Reports, (*API).reportProducts},
+	{"GET", "/v1/reports/{id}/cloud-services", Reports, (*API).reportCloudServices},
+	{"GET", "/v1/licenses/{key}", Licenses, (*API).license},
+	{"GET", "/v1/licenses/{key}/history", Licenses, (*API).history},
+	{"POST", "/v1/licenses/{key}/activations", Licenses, (*API).activate},
+	{"DELETE", "/v1/licenses/{key}/activations/{deploymentId}", Licenses, (*API).deactivate},
+	{"PUT", "/v1/licenses/{key}/partner-note", Notes, (*API).partnerNote},
+	{"GET", "/v1/pins", Pins, (*API).pins},
+	{"PUT", "/v1/pins/{key}", Pins, (*API).pin},
+	{"DELETE", "/v1/pins/{key}", Pins, (*API).unpin},
+	{"POST", "/v1/exports", Exports, (*API).createExport},
+	{"GET", "/v1/exports", Exports, (*API).listExports},
+	{"GET", "/v1/exports/{id}", Exports, (*API).getExport},
+	{"GET", "/v1/report-subscriptions", Subscriptions, (*API).listSubscriptions},
+	{"GET", "/v1/report-subscriptions/{id}", Subscriptions, (*API).getSubscription},
+	{"PUT", "/v1/report-subscriptions/{id}", Subscriptions, (*API).putSubscription},
+	{"DELETE", "/v1/report-subscriptions/{id}", Subscriptions, (*API).deleteSubscription},
 }
 
 // Handler returns the routes of the named functions on one mux, or every
-// route when none is named. Requests are logged, and errors answered in the
-// API's error format, unknown paths included.
-func (a *API) Handler(functions ...string) http.Handler {
+// route when none is named. Requests are logged, panics answered as
+// internal errors, and errors answered in the API's error format, unknown
+// paths included. It panics, at start-up, on a function that serves no
+// route, and on the export routes when the portal was made without exports.
+func (a *API) Handler(functions ...Function) http.Handler {
 	mux := http.NewServeMux()
-	want := make(map[string]bool)
 	for _, f := range functions {
-		want[f] = true
+		if !slices.ContainsFunc(Routes, func(r Route) bool { return r.Function == f }) {
+			panic(fmt.Sprintf("httpapi: function %q serves no route of the API", f))
+		}
 	}
 	for _, rt := range Routes {
-		if len(want) > 0 && !want[rt.Function] {
+		if len(functions) > 0 && !slices.Contains(functions, rt.Function) {
 			continue
 		}
-		if rt.Function == "exports" && a.exports == nil {
-			panic("httpapi: the export routes need Config.Exports")
+		if rt.Function == Exports && !a.portal.ServesExports() {
+			panic("httpapi: the export routes need a portal made with exports")
 		}
 		mux.Handle(rt.Pattern(), a.endpoint(rt.handle))
 	}
@@ -152,5 +131,5 @@ func (a *API) Handler(functions ...string) http.Handler {
 	if a.cfg.Authenticate != nil {
 		h = a.cfg.Authenticate(h)
 	}
-	return a.logRequests(h)
+	return a.logRequests(a.recoverPanics(h))
 }

@@ -5,14 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/partnerportal/licenses/shared/dataset"
 	"github.com/partnerportal/licenses/shared/demo"
 	"github.com/partnerportal/licenses/shared/httpapi"
-	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/store"
 	"github.com/partnerportal/licenses/shared/testenv"
 )
@@ -34,8 +32,7 @@ func BenchmarkRequests(b *testing.B) {
 	if _, err := st.Import(context.Background(), ds, store.ImportOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	h := httpapi.New(st, httpapi.Config{Today: func() license.Date { return testToday },
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler("orgs", "reports", "licenses", "pins")
+	h := bareAPI(b, st).Handler(httpapi.Orgs, httpapi.Reports, httpapi.Licenses, httpapi.Pins)
 
 	serve := func(b *testing.B, method, path string, body any) (int, map[string]any, *store.Stats) {
 		var r io.Reader

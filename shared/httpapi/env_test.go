@@ -17,11 +17,12 @@ import (
 
 	"github.com/partnerportal/licenses/shared/dataset"
 	"github.com/partnerportal/licenses/shared/demo"
-	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/httpapi"
 	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/portal"
 	"github.com/partnerportal/licenses/shared/store"
 	"github.com/partnerportal/licenses/shared/testenv"
+	"github.com/partnerportal/licenses/shared/workbook"
 )
 
 // testToday is the date the tests compute statuses on.
@@ -30,14 +31,14 @@ var testToday, _ = license.ParseDate("2026-06-15")
 // env is an API served over HTTP on a real store in the DynamoDB emulator,
 // with exports in an S3 emulator.
 type env struct {
-	t       testing.TB
-	url     string
-	store   *store.Store
-	exports *export.Service
-	s3      *s3.Client
-	tokens  *httpapi.Tokens
-	doc     dataset.Document
-	now     time.Time
+	t      testing.TB
+	url    string
+	store  *store.Store
+	portal *portal.Service
+	s3     *s3.Client
+	tokens *httpapi.Tokens
+	doc    dataset.Document
+	now    time.Time
 }
 
 // testBucket is the export bucket of the tests.
@@ -50,8 +51,8 @@ func newEnv(t testing.TB, doc dataset.Document) *env {
 }
 
 // newEnvOn serves the API over st, loaded with doc. configure, if given,
-// changes the export service's configuration.
-func newEnvOn(t testing.TB, st *store.Store, doc dataset.Document, configure ...func(*export.Config)) *env {
+// changes the configuration of exports.
+func newEnvOn(t testing.TB, st *store.Store, doc dataset.Document, configure ...func(*portal.ExportConfig)) *env {
 	t.Helper()
 	ds, err := dataset.Check(&doc)
 	if err != nil {
@@ -66,12 +67,23 @@ func newEnvOn(t testing.TB, st *store.Store, doc dataset.Document, configure ...
 	today := func() license.Date { return testToday }
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.s3 = testenv.S3(t, testBucket)
-	cfg := export.Config{Bucket: testBucket, Now: clock, Today: today, Log: quiet}
-	for _, f := range configure {
-		f(&cfg)
+	files, err := workbook.NewFiles(e.s3, s3.NewPresignClient(e.s3), testBucket, 15*time.Minute, clock)
+	if err != nil {
+		t.Fatal(err)
 	}
-	e.exports = export.New(st, e.s3, s3.NewPresignClient(e.s3), cfg)
-	api := httpapi.New(st, httpapi.Config{Now: clock, Today: today, Log: quiet, Authenticate: e.tokens.Authenticate, Exports: e.exports})
+	exports := &portal.ExportConfig{Files: files, Retention: 7 * 24 * time.Hour, SyncLimit: 10_000}
+	for _, f := range configure {
+		f(exports)
+	}
+	e.portal, err = portal.New(st, portal.Config{ExpiringWindow: license.DefaultExpiringWindow, Now: clock, Today: today,
+		Log: quiet, Exports: exports})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := httpapi.New(e.portal, httpapi.Config{Log: quiet, Authenticate: e.tokens.Authenticate})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
@@ -85,13 +97,17 @@ type shared struct {
 	doc  func() dataset.Document
 }
 
+// get returns the shared environment for test t: its failures are t's,
+// whichever test started the environment.
 func (s *shared) get(t *testing.T) *env {
 	t.Helper()
 	s.once.Do(func() { s.env = newEnv(&sharedTB{t}, s.doc()) })
 	if s.env == nil {
 		t.Fatal("the shared environment failed to start")
 	}
-	return s.env
+	e := *s.env
+	e.t = t
+	return &e
 }
 
 var (
@@ -201,4 +217,27 @@ func obj(v any) map[string]any {
 func num(v any) int {
 	f, _ := v.(float64)
 	return int(f)
+}
+
+// bareAPI returns the API over st without exports and without the local
+// server's token check, as the Lambda functions mount it: the subject comes
+// from the request context.
+func bareAPI(tb testing.TB, st *store.Store) *httpapi.API {
+	tb.Helper()
+	return bareAPIWindow(tb, st, license.DefaultExpiringWindow)
+}
+
+// bareAPIWindow is bareAPI with the deployment's expiring window.
+func bareAPIWindow(tb testing.TB, st *store.Store, window int) *httpapi.API {
+	tb.Helper()
+	svc, err := portal.New(st, portal.Config{ExpiringWindow: window, Now: time.Now,
+		Today: func() license.Date { return testToday }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	api, err := httpapi.New(svc, httpapi.Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return api
 }

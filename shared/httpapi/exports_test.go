@@ -14,7 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/partnerportal/licenses/shared/dataset"
-	"github.com/partnerportal/licenses/shared/export"
+	"github.com/partnerportal/licenses/shared/portal"
 	"github.com/partnerportal/licenses/shared/testenv"
 )
 
@@ -167,9 +167,8 @@ func TestExportAccess(t *testing.T) {
 func TestExportAsync(t *testing.T) {
 	t.Parallel()
 	st := testenv.Store(t)
-	e := newEnvOn(t, st, actionsDoc(t), func(c *export.Config) { c.SyncLimit = 1 })
 	finisher := &recordingFinisher{}
-	e.exports.SetFinisher(finisher)
+	e := newEnvOn(t, st, actionsDoc(t), func(c *portal.ExportConfig) { c.SyncLimit, c.Finisher = 1, finisher })
 	made := e.call("POST", "/v1/exports", "d1-admin", `{"all":true}`).want(t, 202, "")
 	id := made.body["id"].(string)
 	if made.body["status"] != "pending" {
@@ -179,14 +178,14 @@ func TestExportAsync(t *testing.T) {
 		t.Errorf("before it is finished: %s", got.raw)
 	}
 	// What the asynchronous invocation does:
-	finisher.runAll(t, e.exports)
+	finisher.runAll(t, e.portal)
 	done := e.call("GET", "/v1/exports/"+id, "d1-admin", nil).want(t, 200, "")
 	if done.body["status"] != "ready" || done.body["url"] == nil {
 		t.Fatalf("after finishing: %s", done.raw)
 	}
 	download(t, done.body["url"].(string))
 	// A repeated invocation does nothing more.
-	finisher.runAll(t, e.exports)
+	finisher.runAll(t, e.portal)
 	if list := items(t, e.call("GET", "/v1/exports", "d1-admin", nil).body["items"]); len(list) != 1 {
 		t.Errorf("%d exports, want 1", len(list))
 	}
@@ -206,13 +205,13 @@ func (r *recordingFinisher) Finish(_ context.Context, partnerID, exportID string
 	return nil
 }
 
-func (r *recordingFinisher) runAll(t *testing.T, svc *export.Service) {
+func (r *recordingFinisher) runAll(t *testing.T, svc *portal.Service) {
 	t.Helper()
 	r.mu.Lock()
 	jobs := r.jobs
 	r.mu.Unlock()
 	for _, j := range jobs {
-		if _, err := svc.Finish(context.Background(), j[0], j[1]); err != nil {
+		if _, err := svc.FinishExport(context.Background(), j[0], j[1]); err != nil {
 			t.Fatalf("finish %s: %v", j[1], err)
 		}
 	}
@@ -287,7 +286,7 @@ func TestScheduledReportsTx(t *testing.T) {
 	e.call("PUT", "/v1/report-subscriptions/weekly", "r1-admin", `{"frequency":"weekly","organizationIds":["c1"]}`).want(t, 201, "")
 	run := func(at time.Time) []string {
 		t.Helper()
-		ids, err := e.exports.RunSchedule(context.Background(), at)
+		ids, err := e.portal.RunSchedule(context.Background(), at)
 		if err != nil {
 			t.Fatalf("run at %s: %v", at, err)
 		}
@@ -315,7 +314,7 @@ func TestScheduledReportsTx(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ids, err := e.exports.RunSchedule(context.Background(), next)
+			ids, err := e.portal.RunSchedule(context.Background(), next)
 			if err != nil {
 				t.Errorf("concurrent run: %v", err)
 			}

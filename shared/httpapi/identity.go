@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/partnerportal/licenses/shared/access"
 	"github.com/partnerportal/licenses/shared/fault"
 )
 
@@ -27,22 +26,6 @@ func WithSubject(ctx context.Context, sub string) context.Context {
 func Subject(ctx context.Context) string {
 	s, _ := ctx.Value(subjectKey{}).(string)
 	return s
-}
-
-// scope loads the caller and requires the Customer Organizations feature to
-// be visible with at least the given level.
-func (a *API) scope(r *http.Request, need access.Level) (*access.Scope, error) {
-	sc, err := a.store.Caller(r.Context(), Subject(r.Context()))
-	if err != nil {
-		return nil, err
-	}
-	if !sc.Visible() {
-		return nil, fault.Errorf(fault.Forbidden, "customer organizations are not available to this user")
-	}
-	if sc.Level < need {
-		return nil, fault.Errorf(fault.Forbidden, "this needs %s access to customer organizations", need)
-	}
-	return sc, nil
 }
 
 // Tokens issues and verifies the short-lived HS256 JWTs of the local server.

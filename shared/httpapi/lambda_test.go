@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/partnerportal/licenses/shared/httpapi"
-	"github.com/partnerportal/licenses/shared/license"
 )
 
 // apiEvent is an API Gateway HTTP API (payload 2.0) event as the JWT
@@ -34,9 +31,7 @@ func apiEvent(method, path, query, sub, body string, b64 bool) events.APIGateway
 func TestLambdaHandler(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, actionsDoc(t))
-	api := httpapi.New(e.store, httpapi.Config{Today: func() license.Date { return testToday },
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	handle := httpapi.LambdaHandler(api.Handler("orgs", "reports", "licenses"))
+	handle := httpapi.LambdaHandler(bareAPI(t, e.store).Handler(httpapi.Orgs, httpapi.Reports, httpapi.Licenses))
 	tests := []struct {
 		name   string
 		ev     events.APIGatewayV2HTTPRequest

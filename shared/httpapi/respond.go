@@ -8,11 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/partnerportal/licenses/shared/fault"
+	"github.com/partnerportal/licenses/shared/page"
 	"github.com/partnerportal/licenses/shared/store"
 )
 
@@ -54,8 +55,11 @@ func (a *API) endpoint(h func(*API, http.ResponseWriter, *http.Request) error) h
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	fe := fault.As(err)
 	if fe == nil || fe.Code == fault.Internal {
-		// The detail goes to the log, never to the client.
-		a.cfg.Log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "error", err)
+		// The detail goes to the log, never to the client. A panic was
+		// logged with its stack already.
+		if fe == nil {
+			a.cfg.Log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "error", err)
+		}
 		fe = &fault.Error{Code: fault.Internal, Message: "something went wrong on our side; try again later"}
 	} else if fe.Code == fault.Unavailable {
 		a.cfg.Log.WarnContext(r.Context(), "unavailable", "path", r.URL.Path, "error", err)
@@ -139,16 +143,6 @@ func jsonKind(goKind string) string {
 	return "a number"
 }
 
-// query parses the request's query string, refusing a malformed one rather
-// than dropping the parameters it cannot read.
-func query(r *http.Request) (url.Values, error) {
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return nil, fault.Errorf(fault.Invalid, "the query string is malformed")
-	}
-	return q, nil
-}
-
 // statusRecorder remembers the status a handler wrote, for the log.
 type statusRecorder struct {
 	http.ResponseWriter
@@ -171,6 +165,30 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// recoverPanics answers a handler's panic as an internal error and logs it
+// with its stack, so that no caller ever sees a bare 500 from the runtime.
+// A response already begun is left as it is.
+func (a *API) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler { // net/http's own way to abort a response
+				panic(v)
+			}
+			a.cfg.Log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path,
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if rec.status == 0 {
+				a.writeError(w, r, fault.Errorf(fault.Internal, "panic"))
+			}
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
 // logRequests logs every request: method, path, status, duration, and the
 // DynamoDB requests and items it took.
 func (a *API) logRequests(next http.Handler) http.Handler {
@@ -185,3 +203,10 @@ func (a *API) logRequests(next http.Handler) http.Handler {
 			slog.Int64("ddb_items_read", stats.ItemsRead.Load()))
 	})
 }
+
+// noQuery refuses a query string on a route that takes no parameters: an
+// unknown parameter is a client's mistake worth saying so.
+func noQuery(r *http.Request) error { return page.None(r.URL.RawQuery) }
+
+// itemsOf is the body of a list that is not paged.
+func itemsOf[T any](items []T) map[string][]T { return map[string][]T{"items": items} }

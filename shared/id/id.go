@@ -1,7 +1,9 @@
-// Package id makes the identifiers the service hands out: reports, exports
-// and the unguessable part of export object keys. An id is 26 characters of
-// lower-case base32 (digits and letters in ASCII order) holding 130 bits;
-// time-ordered ids begin with the time, so they sort by creation.
+// Package id makes the identifiers the service hands out (reports, exports,
+// digests and the unguessable part of export object keys) and holds the one
+// rule for identifiers that come from outside (CheckExternal). An id is 26
+// characters of lower-case base32 (digits and letters in ASCII order): 130
+// bits, of which New fills 128 from crypto/rand and leaves the last 2 zero;
+// time-ordered ids begin with 48 bits of the time, so they sort by creation.
 package id
 
 import (

@@ -47,3 +47,38 @@ func TestValid(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckExternal(t *testing.T) {
+	long := make([]byte, 201)
+	for i := range long {
+		long[i] = 'a'
+	}
+	for _, tt := range []struct {
+		in string
+		ok bool
+	}{
+		{"LIC-0001", true},
+		{"org_ü-1.2", true},
+		{string(long[:200]), true},
+		{"", false},
+		{string(long), false},
+		{"a#b", false},
+		{"a/b", false},
+		{"a?b", false},
+		{"a%2Fb", false},
+		{`a\b`, false},
+		{"a b", false},
+		{"a\tb", false},
+		{"a\x00b", false},
+		{"a\u00a0b", false},
+		{"a\u2028b", false},
+		{"\xff", false},
+		{".", false},
+		{"..", false},
+		{"...", true},
+	} {
+		if err := id.CheckExternal(tt.in); (err == nil) != tt.ok {
+			t.Errorf("CheckExternal(%q) = %v, want ok=%v", tt.in, err, tt.ok)
+		}
+	}
+}

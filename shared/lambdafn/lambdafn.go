@@ -1,8 +1,8 @@
 // Package lambdafn wires the Lambda functions: it reads their configuration,
-// builds the AWS clients, the store and the logger, and hands main a ready
-// API. It is called from main functions only. The functions that write
-// exports add their part with package exportfn, so that the others do not
-// link the Excel writer.
+// builds the AWS clients, the store, the portal's operations and the
+// logger, and hands main a ready API. It is called from main functions
+// only. The functions that write exports add their part with package
+// exportfn, so that the others do not link the Excel writer.
 package lambdafn
 
 import (
@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +18,8 @@ import (
 	"github.com/partnerportal/licenses/shared/awsconf"
 	"github.com/partnerportal/licenses/shared/config"
 	"github.com/partnerportal/licenses/shared/httpapi"
+	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/portal"
 	"github.com/partnerportal/licenses/shared/store"
 )
 
@@ -26,7 +29,6 @@ type Deps struct {
 	AWS    aws.Config
 	Store  *store.Store
 	Log    *slog.Logger
-	API    *httpapi.API
 }
 
 // Setup reads the configuration with getenv and builds the dependencies.
@@ -41,30 +43,37 @@ func Setup(ctx context.Context, getenv func(string) string) (*Deps, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Deps{Config: cfg, AWS: awsConfig, Log: log, Store: store.New(awsconf.DynamoDB(awsConfig, cfg.DynamoDBEndpoint), cfg.Table)}
-	d.API = httpapi.New(d.Store, d.APIConfig())
-	return d, nil
+	return &Deps{Config: cfg, AWS: awsConfig, Log: log, Store: store.New(awsconf.DynamoDB(awsConfig, cfg.DynamoDBEndpoint), cfg.Table)}, nil
 }
 
-// APIConfig returns the configuration of the API that Setup built.
-func (d *Deps) APIConfig() httpapi.Config {
-	return httpapi.Config{ExpiringWindow: d.Config.ExpiringWindow, Log: d.Log}
+// Portal returns the portal's operations on the system clock, with exports
+// when given their configuration.
+func (d *Deps) Portal(exports *portal.ExportConfig) (*portal.Service, error) {
+	return portal.New(d.Store, portal.Config{ExpiringWindow: d.Config.ExpiringWindow, Now: time.Now,
+		Today: license.TodayOf(time.Now), Log: d.Log, Exports: exports})
+}
+
+// API returns the HTTP API over the portal's operations.
+func (d *Deps) API(svc *portal.Service) (*httpapi.API, error) {
+	return httpapi.New(svc, httpapi.Config{Log: d.Log})
 }
 
 // ServeAPI is the main of a function that serves routes of the API: it
-// builds the dependencies from getenv (os.Getenv) and serves the named
-// function's routes of httpapi.Routes to API Gateway until Lambda stops it.
-func ServeAPI(getenv func(string) string, function string) {
+// builds the dependencies from getenv (os.Getenv) and serves the function's
+// routes of httpapi.Routes to API Gateway until Lambda stops it.
+func ServeAPI(getenv func(string) string, function httpapi.Function) {
 	d := Must(Setup(context.Background(), getenv))
-	lambda.Start(httpapi.LambdaHandler(d.API.Handler(function)))
+	svc := Must(d.Portal(nil))
+	api := Must(d.API(svc))
+	lambda.Start(httpapi.LambdaHandler(api.Handler(function)))
 }
 
-// Must returns d, or ends the process with err in the log: a function that
+// Must returns v, or ends the process with err in the log: a function that
 // cannot start should fail its init, loudly.
-func Must(d *Deps, err error) *Deps {
+func Must[T any](v T, err error) T {
 	if err != nil {
 		slog.New(slog.NewJSONHandler(os.Stdout, nil)).Error("function cannot start", "error", err)
 		os.Exit(1)
 	}
-	return d
+	return v
 }

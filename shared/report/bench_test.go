@@ -82,7 +82,7 @@ func BenchmarkPageLarge(b *testing.B) {
 	onPrem, _ := report.Rows(t.scope, t.licenses, t.products, nil, today, 30)
 	pins := map[string]bool{onPrem[500].LicenseKey: true, onPrem[9000].LicenseKey: true}
 	notes := map[string]license.Note{onPrem[42].LicenseKey: {Text: "renewal call in March", Version: 1}}
-	req, err := report.ParseRequest(url.Values{"status": {"expiring"}, "q": {"core"}, "limit": {"100"}}, false)
+	req, err := report.ParseRequest(url.Values{"status": {"expiring"}, "q": {"core"}, "limit": {"100"}}.Encode())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,20 +1,14 @@
 package report
 
 import (
-	"encoding/base64"
+	"bytes"
 	"encoding/json"
-	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/partnerportal/licenses/shared/fault"
 	"github.com/partnerportal/licenses/shared/license"
-)
-
-// Page sizes of the list endpoints.
-const (
-	DefaultLimit = 100
-	MaxLimit     = 1000
+	"github.com/partnerportal/licenses/shared/page"
 )
 
 // Filter is what the page narrows a list to when a number or a pie slice is
@@ -35,86 +29,92 @@ type Request struct {
 	Filter
 	Limit  int
 	cursor *sortKey
+	// expiredSet says whether the query set includeExpired; when it did
+	// not, the report's own setting applies (UseReportDefault).
+	expiredSet bool
 }
 
-// ParseRequest reads a page request from query parameters. includeExpired is
-// the default when the query does not say, the setting the report was made
-// with. A parameter of the wrong form, an unknown parameter, a bad cursor or a
-// limit outside 1..MaxLimit is an error whose text can be shown to the caller.
-func ParseRequest(q url.Values, includeExpired bool) (Request, error) {
-	req := Request{Limit: DefaultLimit, Filter: Filter{IncludeExpired: includeExpired}}
-	for name, values := range q {
-		switch name {
-		case "status":
-			for _, v := range values {
-				s := license.Status(v)
-				if !s.Valid() {
-					return req, fmt.Errorf("status %q is not active, expiring or expired", v)
-				}
-				req.Statuses = append(req.Statuses, s)
-			}
-		case "type":
-			for _, v := range values {
-				t := license.Type(v)
-				if !t.Valid() {
-					return req, fmt.Errorf("type %q is not evaluation or purchased", v)
-				}
-				req.Types = append(req.Types, t)
-			}
-		case "productId":
-			req.ProductIDs = nonEmpty(values)
-		case "organizationId":
-			req.OrganizationIDs = nonEmpty(values)
-		case "pinned", "includeExpired":
-			b, err := single(name, values, strconv.ParseBool)
-			if err != nil {
-				return req, err
-			}
-			if name == "pinned" {
-				req.Pinned = b
-			} else {
-				req.IncludeExpired = b
-			}
-		case "q":
-			s, err := single(name, values, func(s string) (string, error) { return s, nil })
-			if err != nil {
-				return req, err
-			}
-			if len(s) > 200 {
-				return req, fmt.Errorf("q is longer than 200 bytes")
-			}
-			req.Query = strings.ToLower(strings.TrimSpace(s))
-		case "limit":
-			n, err := single(name, values, strconv.Atoi)
-			if err != nil || n < 1 || n > MaxLimit {
-				return req, fmt.Errorf("limit must be a whole number from 1 to %d", MaxLimit)
-			}
-			req.Limit = n
-		case "cursor":
-			s, err := single(name, values, func(s string) (string, error) { return s, nil })
-			if err != nil {
-				return req, err
-			}
-			if req.cursor, err = decodeCursor(s); err != nil {
-				return req, err
-			}
-		default:
-			return req, fmt.Errorf("unknown parameter %q", name)
+// ParseRequest reads a page request of a report list from its query string
+// (page.Parse, with the filters). A parameter of the wrong form is an
+// invalid_request error whose text can be shown to the caller.
+func ParseRequest(rawQuery string) (Request, error) {
+	var req Request
+	p, err := page.Parse(rawQuery, func(name string, values []string) (bool, error) {
+		if name == "includeExpired" {
+			req.expiredSet = true
+		}
+		return req.Filter.param(name, values)
+	})
+	if err != nil {
+		return req, err
+	}
+	req.Limit = p.Limit
+	if p.Cursor != nil {
+		if req.cursor, err = decodeCursor(p.Cursor); err != nil {
+			return req, err
 		}
 	}
 	return req, nil
 }
 
-func single[T any](name string, values []string, parse func(string) (T, error)) (T, error) {
-	var zero T
-	if len(values) != 1 {
-		return zero, fmt.Errorf("%s may be given once", name)
+// UseReportDefault sets IncludeExpired to the report's own setting unless
+// the query set it.
+func (r *Request) UseReportDefault(includeExpired bool) {
+	if !r.expiredSet {
+		r.IncludeExpired = includeExpired
 	}
-	v, err := parse(values[0])
-	if err != nil {
-		return zero, fmt.Errorf("%s=%q is not valid", name, values[0])
+}
+
+// param reads one filter parameter into f.
+func (f *Filter) param(name string, values []string) (bool, error) {
+	switch name {
+	case "status":
+		for _, v := range values {
+			s := license.Status(v)
+			if !s.Valid() {
+				return true, fault.Errorf(fault.Invalid, "status %q is not active, expiring or expired", v)
+			}
+			f.Statuses = append(f.Statuses, s)
+		}
+	case "type":
+		for _, v := range values {
+			t := license.Type(v)
+			if !t.Valid() {
+				return true, fault.Errorf(fault.Invalid, "type %q is not evaluation or purchased", v)
+			}
+			f.Types = append(f.Types, t)
+		}
+	case "productId":
+		f.ProductIDs = nonEmpty(values)
+	case "organizationId":
+		f.OrganizationIDs = nonEmpty(values)
+	case "pinned", "includeExpired":
+		v, err := page.Single(name, values)
+		if err != nil {
+			return true, err
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return true, fault.Errorf(fault.Invalid, "%s=%q is not true or false", name, v)
+		}
+		if name == "pinned" {
+			f.Pinned = b
+		} else {
+			f.IncludeExpired = b
+		}
+	case "q":
+		v, err := page.Single(name, values)
+		if err != nil {
+			return true, err
+		}
+		if len(v) > 200 {
+			return true, fault.Errorf(fault.Invalid, "q is longer than 200 bytes")
+		}
+		f.Query = strings.ToLower(strings.TrimSpace(v))
+	default:
+		return false, nil
 	}
-	return v, nil
+	return true, nil
 }
 
 func nonEmpty(values []string) []string {
@@ -188,12 +188,12 @@ type View struct {
 }
 
 // Page returns the page of rows that match the request, in display order
-// with the view's pins and notes, and the cursor of the next page, "" on the
-// last. rows must be in report order (as Rows and snapshots keep them).
+// with the view's pins and notes, and the position of the next page (for
+// page.Next), nil on the last. rows must be in report order (as Rows and snapshots keep them).
 // Only the rows of the page are copied: a page of a list of 100,000 rows
 // costs a pass over them, not a copy of them.
-func Page(rows []Row, v View, req Request) (page []Row, next string) {
-	page = make([]Row, 0, min(req.Limit, len(rows)))
+func Page(rows []Row, v View, req Request) (out []Row, next []byte) {
+	out = make([]Row, 0, min(req.Limit, len(rows)))
 	// Pinned rows come first, so two passes: pinned, then the others.
 	for _, pinned := range []bool{true, false} {
 		if pinned && len(v.Pins) == 0 {
@@ -214,32 +214,28 @@ func Page(rows []Row, v View, req Request) (page []Row, next string) {
 			if !req.Match(&r) {
 				continue
 			}
-			if len(page) == req.Limit {
-				return page, encodeCursor(keyOf(&page[len(page)-1]))
+			if len(out) == req.Limit {
+				return out, encodeCursor(keyOf(&out[len(out)-1]))
 			}
-			page = append(page, r)
+			out = append(out, r)
 		}
 	}
-	return page, ""
+	return out, nil
 }
 
 // A cursor is the sort key of the last row served, so the next page starts
 // right after it even when pins or notes change between the two requests.
-func encodeCursor(k sortKey) string {
-	b, _ := json.Marshal(k)
-	return base64.RawURLEncoding.EncodeToString(b)
+func encodeCursor(k sortKey) []byte {
+	b, _ := json.Marshal(k) // a struct of strings and a bool always encodes
+	return b
 }
 
-func decodeCursor(s string) (*sortKey, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 4096 {
-		return nil, fmt.Errorf("cursor is not valid")
-	}
+func decodeCursor(b []byte) (*sortKey, error) {
 	var k sortKey
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&k); err != nil || k.License == "" {
-		return nil, fmt.Errorf("cursor is not valid")
+	if err := dec.Decode(&k); err != nil || k.License == "" || dec.More() {
+		return nil, fault.Errorf(fault.Invalid, "cursor is not valid: pass the nextCursor of the previous page as it is")
 	}
 	return &k, nil
 }

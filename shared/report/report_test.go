@@ -9,6 +9,7 @@ import (
 
 	"github.com/partnerportal/licenses/shared/access"
 	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/page"
 	"github.com/partnerportal/licenses/shared/report"
 )
 
@@ -163,21 +164,25 @@ func TestParseRequest(t *testing.T) {
 		if err != nil {
 			v = url.Values{"cursor": {"%%%"}}
 		}
-		if _, err := report.ParseRequest(v, false); err == nil {
+		if _, err := parse(v.Encode(), false); err == nil {
 			t.Errorf("ParseRequest(%s) accepted a bad request", q)
 		}
 	}
 	v, _ := url.ParseQuery("status=expired&status=active&type=evaluation&productId=core&organizationId=a&pinned=true&q=%20Alpha%20&limit=5")
-	req, err := report.ParseRequest(v, false)
+	req, err := parse(v.Encode(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if req.Limit != 5 || !req.Pinned || req.Query != "alpha" || len(req.Statuses) != 2 || req.ProductIDs[0] != "core" {
 		t.Errorf("request = %+v", req)
 	}
-	req, _ = report.ParseRequest(url.Values{}, true)
-	if req.Limit != report.DefaultLimit || !req.IncludeExpired {
+	req, _ = parse(url.Values{}.Encode(), true)
+	if req.Limit != page.DefaultLimit || !req.IncludeExpired {
 		t.Errorf("defaults = %+v", req)
+	}
+	// The query's includeExpired wins over the report's.
+	if req, _ = parse("includeExpired=false", true); req.IncludeExpired {
+		t.Errorf("includeExpired=false on a report made with expired rows: %+v", req)
 	}
 }
 
@@ -206,7 +211,7 @@ func TestFilter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		v, _ := url.ParseQuery(tt.query)
-		req, err := report.ParseRequest(v, false)
+		req, err := parse(v.Encode(), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,21 +229,21 @@ func TestPage(t *testing.T) {
 	report.Sort(rows)
 	view := report.View{Pins: map[string]bool{}}
 	var all []string
-	cursor := ""
+	var cursor *string
 	for pages := 0; ; pages++ {
 		q := url.Values{"limit": {"10"}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
+		if cursor != nil {
+			q.Set("cursor", *cursor)
 		}
-		req, err := report.ParseRequest(q, false)
+		req, err := parse(q.Encode(), false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		page, next := report.Page(rows, view, req)
-		for _, r := range page {
+		served, next := report.Page(rows, view, req)
+		for _, r := range served {
 			all = append(all, r.LicenseKey)
 		}
-		if next == "" {
+		if next == nil {
 			if pages != 2 {
 				t.Errorf("got %d pages, want 3", pages+1)
 			}
@@ -249,7 +254,7 @@ func TestPage(t *testing.T) {
 		if pages == 0 {
 			view.Pins[rows[3].LicenseKey] = true
 		}
-		cursor = next
+		cursor = page.Next(next)
 	}
 	if len(all) != 25 {
 		t.Errorf("served %d rows, want 25: %v", len(all), all)
@@ -270,11 +275,11 @@ func TestPageView(t *testing.T) {
 		{LicenseKey: "C", OrganizationID: "o1", OrganizationName: "One", Status: license.Active},
 	}
 	report.Sort(rows)
-	req, _ := report.ParseRequest(url.Values{}, false)
+	req, _ := parse(url.Values{}.Encode(), false)
 	v := report.View{Pins: map[string]bool{"C": true}, Notes: map[string]license.Note{"A": {Text: "hello", Version: 2}},
 		Visible: func(org string) bool { return org == "o1" }}
 	page, next := report.Page(rows, v, req)
-	if len(page) != 2 || page[0].LicenseKey != "C" || !page[0].Pinned || page[1].LicenseKey != "A" || page[1].Pinned || next != "" {
+	if len(page) != 2 || page[0].LicenseKey != "C" || !page[0].Pinned || page[1].LicenseKey != "A" || page[1].Pinned || next != nil {
 		t.Fatalf("page = %+v", page)
 	}
 	if page[1].PartnerNote == nil || page[1].PartnerNote.Text != "hello" || page[0].PartnerNote != nil {
@@ -284,7 +289,7 @@ func TestPageView(t *testing.T) {
 		t.Error("Page changed the rows it was given")
 	}
 	// Searching the note of the moment.
-	req, _ = report.ParseRequest(url.Values{"q": {"HELLO"}}, false)
+	req, _ = parse(url.Values{"q": {"HELLO"}}.Encode(), false)
 	if page, _ := report.Page(rows, v, req); len(page) != 1 || page[0].LicenseKey != "A" {
 		t.Errorf("q=HELLO: %+v", page)
 	}
@@ -295,9 +300,16 @@ func TestPageExactMultiple(t *testing.T) {
 	for i := range rows {
 		rows[i] = report.Row{LicenseKey: string(rune('a' + i)), Status: license.Active}
 	}
-	req, _ := report.ParseRequest(url.Values{"limit": {"4"}}, false)
+	req, _ := parse(url.Values{"limit": {"4"}}.Encode(), false)
 	page, next := report.Page(rows, report.View{}, req)
-	if len(page) != 4 || next != "" {
+	if len(page) != 4 || next != nil {
 		t.Errorf("a full last page got %d rows and cursor %q; want 4 and none", len(page), next)
 	}
+}
+
+// parse parses a page request of a report made with includeExpired.
+func parse(rawQuery string, includeExpired bool) (report.Request, error) {
+	req, err := report.ParseRequest(rawQuery)
+	req.UseReportDefault(includeExpired)
+	return req, err
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -115,8 +114,6 @@ type importer struct {
 	lastReport             atomic.Int64
 }
 
-func itemID(pk, sk string) string { return pk + "|" + sk }
-
 func (im *importer) progress(format string, args ...any) {
 	if im.opts.Progress != nil {
 		fmt.Fprintf(im.opts.Progress, format+"\n", args...)
@@ -199,13 +196,6 @@ func (im *importer) readExisting(ctx context.Context) error {
 		}
 		return nil
 	})
-}
-
-func attrString(item map[string]types.AttributeValue, name string) string {
-	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
 }
 
 func sellersOf(ds *dataset.Dataset) map[string][]string {
@@ -327,91 +317,114 @@ func (im *importer) planLicenses() error {
 		deps[d.LicenseKey] = append(deps[d.LicenseKey], d)
 	}
 	for _, l := range im.ds.Licenses {
-		old, err := im.oldLicense(l.Key)
-		if err != nil {
-			return err
-		}
-		// The active deployments are those whose copies were found (some
-		// may have been activated through the API), changed by the data
-		// set's; the deployed count is recounted from them.
-		active := maps.Clone(im.activeCopies[l.Key])
-		if active == nil {
-			active = make(map[string]license.Deployment)
-		}
-		// The events of one license, in the order they happened: created or
-		// renewed, then the deployments' changes. They share the import's
-		// time, so their keys carry that order.
-		var events, terms []license.Event
-		for _, d := range deps[l.Key] {
-			wasActive := false
-			if prev := im.existing[itemID(pkLicense+l.Key, skDeployment+d.DeploymentID)]; prev != nil {
-				p, err := unmarshal[deploymentItem](prev)
-				if err != nil {
-					return err
-				}
-				wasActive = p.Active
-			}
-			switch {
-			case d.Active && !wasActive:
-				// Recorded when the import learns of it, like every imported
-				// change, so that history reads in the order this system saw
-				// things; the deployment's own time is in the data.
-				events = append(events, im.event(license.Event{Type: license.Activated,
-					Data: map[string]any{"deploymentId": d.DeploymentID, "name": d.Name, "activatedAt": formatTime(d.ActivatedAt)}}))
-			case !d.Active && wasActive:
-				events = append(events, im.event(license.Event{Type: license.Deactivated,
-					Data: map[string]any{"deploymentId": d.DeploymentID}}))
-			}
-			if d.Active {
-				active[d.DeploymentID] = d
-			} else {
-				delete(active, d.DeploymentID)
-			}
-			if err := im.upsert(&im.phase2, newDeploymentItem(pkLicense+l.Key, skDeployment+d.DeploymentID, d)); err != nil {
-				return err
-			}
-		}
-		l.Deployed = len(active)
-
-		switch {
-		case old == nil:
-			terms = append(terms, im.event(license.Event{Type: license.Created, Data: licenseTerms(l)}))
-		case old.ExpirationDate != l.ExpirationDate || old.Purchased() != l.Purchased() || !sameInt(old.ScanLimit, l.ScanLimit):
-			data := map[string]any{"from": licenseTerms(*old), "to": licenseTerms(l)}
-			terms = append(terms, im.event(license.Event{Type: license.Renewed, Data: data}))
-		}
-
-		// Each partner that sees an organization of the license holds a copy
-		// of it, and of its active deployments, under that organization.
-		var copies []string
-		for _, org := range l.OrganizationIDs {
-			for _, partner := range im.sellers[org] {
-				copies = append(copies, partner+"#"+org)
-				c := newLicenseItem(pkPartner+partner, licenseCopySK(org, l.Key), l)
-				if err := im.upsertCopy(c); err != nil {
-					return err
-				}
-				for _, d := range active {
-					c := newDeploymentItem(pkPartner+partner, deploymentCopySK(org, l.Key, d.DeploymentID), d)
-					if err := im.upsertCopy(c); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		for i, e := range append(terms, events...) {
-			id := fmt.Sprintf("%03d-%s", i, contentID(l.Key, e))
-			if err := im.insert(&im.events, newEventItem(l.Key, e, "", id)); err != nil {
-				return err
-			}
-		}
-		canonical := newLicenseItem(pkLicense+l.Key, skLicense, l)
-		canonical.Copies = copies
-		if err := im.upsert(&im.phase2, canonical); err != nil {
+		if err := im.planLicense(l, deps[l.Key]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// planLicense writes one license of the data set, its deployments and its
+// copies, with the events of what changed.
+func (im *importer) planLicense(l license.License, deps []license.Deployment) error {
+	old, err := im.oldLicense(l.Key)
+	if err != nil {
+		return err
+	}
+	active, events, err := im.planDeployments(l.Key, deps)
+	if err != nil {
+		return err
+	}
+	l.Deployed = len(active)
+	// The events of one license, in the order they happened: created or
+	// renewed, then the deployments' changes. They share the import's
+	// time, so their keys carry that order.
+	var terms []license.Event
+	switch {
+	case old == nil:
+		terms = append(terms, im.event(license.Event{Type: license.Created, Data: licenseTerms(l)}))
+	case old.ExpirationDate != l.ExpirationDate || old.Purchased() != l.Purchased() || !sameInt(old.ScanLimit, l.ScanLimit):
+		data := map[string]any{"from": licenseTerms(*old), "to": licenseTerms(l)}
+		terms = append(terms, im.event(license.Event{Type: license.Renewed, Data: data}))
+	}
+	copies, err := im.planCopies(l, active)
+	if err != nil {
+		return err
+	}
+	for i, e := range append(terms, events...) {
+		id := fmt.Sprintf("%03d-%s", i, contentID(l.Key, e))
+		if err := im.insert(&im.events, newEventItem(l.Key, e, "", id)); err != nil {
+			return err
+		}
+	}
+	canonical := newLicenseItem(pkLicense+l.Key, skLicense, l)
+	canonical.Copies = copies
+	return im.upsert(&im.phase2, canonical)
+}
+
+// planDeployments writes a license's deployments of the data set and
+// returns the license's active deployments afterwards, with the events of
+// the deployments that started or stopped being active. The active ones are
+// those whose copies were found (some may have been activated through the
+// API), changed by the data set's; the deployed count is recounted from
+// them.
+func (im *importer) planDeployments(licenseKey string, deps []license.Deployment) (map[string]license.Deployment, []license.Event, error) {
+	active := maps.Clone(im.activeCopies[licenseKey])
+	if active == nil {
+		active = make(map[string]license.Deployment)
+	}
+	var events []license.Event
+	for _, d := range deps {
+		wasActive := false
+		if prev := im.existing[itemID(pkLicense+licenseKey, skDeployment+d.DeploymentID)]; prev != nil {
+			p, err := unmarshal[deploymentItem](prev)
+			if err != nil {
+				return nil, nil, err
+			}
+			wasActive = p.Active
+		}
+		switch {
+		case d.Active && !wasActive:
+			// Recorded when the import learns of it, like every imported
+			// change, so that history reads in the order this system saw
+			// things; the deployment's own time is in the data.
+			events = append(events, im.event(license.Event{Type: license.Activated,
+				Data: map[string]any{"deploymentId": d.DeploymentID, "name": d.Name, "activatedAt": formatTime(d.ActivatedAt)}}))
+		case !d.Active && wasActive:
+			events = append(events, im.event(license.Event{Type: license.Deactivated,
+				Data: map[string]any{"deploymentId": d.DeploymentID}}))
+		}
+		if d.Active {
+			active[d.DeploymentID] = d
+		} else {
+			delete(active, d.DeploymentID)
+		}
+		if err := im.upsert(&im.phase2, newDeploymentItem(pkLicense+licenseKey, skDeployment+d.DeploymentID, d)); err != nil {
+			return nil, nil, err
+		}
+	}
+	return active, events, nil
+}
+
+// planCopies writes the copies of a license, and of its active
+// deployments, that each partner seeing an organization of the license
+// holds under that organization, and returns them as <partner>#<org>.
+func (im *importer) planCopies(l license.License, active map[string]license.Deployment) ([]string, error) {
+	var copies []string
+	for _, org := range l.OrganizationIDs {
+		for _, partner := range im.sellers[org] {
+			copies = append(copies, partner+"#"+org)
+			if err := im.upsertCopy(newLicenseItem(pkPartner+partner, licenseCopySK(org, l.Key), l)); err != nil {
+				return nil, err
+			}
+			for _, d := range active {
+				if err := im.upsertCopy(newDeploymentItem(pkPartner+partner, deploymentCopySK(org, l.Key, d.DeploymentID), d)); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return copies, nil
 }
 
 // upsertCopy upserts a copy and remembers that it is wanted.
@@ -595,11 +608,4 @@ func (im *importer) write(ctx context.Context, reqs []types.WriteRequest, total 
 	}
 	wg.Wait()
 	return context.Cause(ctx)
-}
-
-// newID returns a random identifier of 16 hex digits.
-func newID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
 }

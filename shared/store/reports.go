@@ -84,14 +84,7 @@ func (s *Store) SaveReport(ctx context.Context, snap *report.Snapshot, onPrem, c
 // Report returns the head of a snapshot made by the partner organization. A
 // snapshot of another partner, or one past its lifetime, is not found.
 func (s *Store) Report(ctx context.Context, partnerID, id string, now time.Time) (*report.Snapshot, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(pkReport+id, skReport)})
-	if err != nil {
-		return nil, unavailable(err, "get report "+id)
-	}
-	if out.Item == nil {
-		return nil, notFound("report %s not found", id)
-	}
-	it, err := unmarshal[reportItem](out.Item)
+	it, err := getItem[reportItem](ctx, s, key(pkReport+id, skReport), false, "report "+id)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,8 @@
 //	license copy          PARTNER#<partner>    LICENSE#<org>#<key>             one per organization of the license
 //	active deployment     PARTNER#<partner>    DEPLOYMENT#<org>#<key>#<dep>    copy, only while active
 //	partner note          PARTNER#<partner>    NOTE#<key>                      version for optimistic locking
-//	export                PARTNER#<partner>    EXPORT#<id>                     id is time-ordered
+//	export                PARTNER#<partner>    EXPORT#<id>                     id is time-ordered; GSI1:
+//	                                                                           PENDING / <created> while pending
 //	subscription          PARTNER#<partner>    SUBSCRIPTION#<id>               GSI1: DUE / <next due time>
 //	period claim          PARTNER#<partner>    PERIOD#<subscription>#<period>  at most one export per period
 //	license               LICENSE#<key>        #LICENSE                        the truth; holds the deployed count
@@ -57,10 +58,11 @@
 //	                                     BETWEEN LICENSE#<first># AND LICENSE#<last>#~           licenses; writes chunks
 //	                                     per run of selected orgs; BatchWrite ROWS#;
 //	                                     PutItem REPORT#id/#REPORT
-//	GET /v1/reports/{id}/<list>          caller; GetItem REPORT#id/#REPORT; Query        table  1 + chunks + pins + notes
-//	                                     REPORT#id begins_with ROWS#<cat>#; Query
-//	                                     USER#u begins_with PIN#; Query PARTNER#p
-//	                                     begins_with NOTE#
+//	GET /v1/reports/{id}/<list>          caller; GetItem REPORT#id/#REPORT; then at     table  1 + chunks + pins + the
+//	                                     once Query REPORT#id begins_with ROWS#<cat>#            page's notes (all notes
+//	                                     and Query USER#u begins_with PIN#; BatchGet             for a q search)
+//	                                     NOTE#k of the rows served (a q search: Query
+//	                                     PARTNER#p begins_with NOTE# instead)
 //	GET /v1/licenses/{key}               caller; Query LICENSE#k SK < EVENT#; Query      table  1 + deployments + products
 //	                                     CATALOG; pins and notes as above                        + pins + notes
 //	GET /v1/licenses/{key}/history       caller; as GET license; Query LICENSE#k         table  one page of events
@@ -79,11 +81,15 @@
 //	                                     copies in the same ranges; PutItem EXPORT#id            and active deployments
 //	GET /v1/exports[/{id}]               caller; Query PARTNER#p begins_with EXPORT#,    table  the partner's exports
 //	                                     newest first (or GetItem)
+//	finish an export                     GetItem EXPORT#id; as POST /v1/exports; Put     table  as POST /v1/exports
+//	                                     EXPORT#id if still pending
 //	GET/PUT/DELETE subscriptions         caller; Query PARTNER#p begins_with             table  the partner's
 //	                                     SUBSCRIPTION# / PutItem / DeleteItem                    subscriptions
 //	due subscriptions (schedule)         Query GSI1 GSI1PK = DUE AND GSI1SK <= now;      GSI1   due subscriptions only
 //	                                     TransactWrite: Put PERIOD claim (must not
 //	                                     exist) + Put EXPORT + Update next due time
+//	stale exports (schedule)             Query GSI1 GSI1PK = PENDING AND GSI1SK <        GSI1   pending exports only
+//	                                     now - 15 min; finish each
 //	import                               BatchGet the file's items; Query each partner's  table  the file's items and
 //	                                     copies; BatchWrite the changes                          their copies
 //
@@ -175,6 +181,7 @@ const (
 	skPeriod       = "PERIOD#"
 	skRows         = "ROWS#"
 	gsi1Due        = "DUE"
+	gsi1Pending    = "PENDING"
 )
 
 // ErrNotFound matches, with errors.Is, the errors of reads that find nothing.
@@ -207,6 +214,9 @@ func conditionFailed(err error) (failed bool, items []int) {
 // throttled reports whether err means DynamoDB is overloaded or a transaction
 // collided with another, which the caller may retry later.
 func throttled(err error) bool {
+	if errors.Is(err, errUnprocessed) {
+		return true
+	}
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {
 		for _, r := range tce.CancellationReasons {
@@ -240,10 +250,6 @@ type Stats struct {
 	Requests  atomic.Int64
 	ItemsRead atomic.Int64
 	Written   atomic.Int64
-}
-
-func (s *Stats) String() string {
-	return fmt.Sprintf("ddb_requests=%d ddb_items_read=%d ddb_items_written=%d", s.Requests.Load(), s.ItemsRead.Load(), s.Written.Load())
 }
 
 type statsKey struct{}

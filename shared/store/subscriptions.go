@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/report"
 	"github.com/partnerportal/licenses/shared/subscription"
 )
@@ -64,14 +65,7 @@ func (s *Store) PutSubscription(ctx context.Context, sub subscription.Subscripti
 
 // Subscription returns one of the partner organization's subscriptions.
 func (s *Store) Subscription(ctx context.Context, partnerID, id string) (subscription.Subscription, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(pkPartner+partnerID, skSubscription+id)})
-	if err != nil {
-		return subscription.Subscription{}, unavailable(err, "get subscription "+id)
-	}
-	if out.Item == nil {
-		return subscription.Subscription{}, notFound("subscription %s not found", id)
-	}
-	it, err := unmarshal[subscriptionItem](out.Item)
+	it, err := getItem[subscriptionItem](ctx, s, key(pkPartner+partnerID, skSubscription+id), false, "subscription "+id)
 	return it.subscription(), err
 }
 
@@ -133,12 +127,12 @@ type periodItem struct {
 // contains e.CreatedAt, and moves the subscription's next due time to the
 // next period, in one transaction that fails if the period already has an
 // export. It returns the export of the period: e when it was created (true),
-// or the one made before (false). Duplicated, retried and concurrent runs of
+// or the one made before (false), or nil when the subscription was deleted
+// or changed since it was read. Duplicated, retried and concurrent runs of
 // the schedule therefore make one export per period.
-func (s *Store) ClaimPeriod(ctx context.Context, sub subscription.Subscription, e *Export) (*Export, bool, error) {
+func (s *Store) ClaimPeriod(ctx context.Context, sub subscription.Subscription, e *export.Export) (*export.Export, bool, error) {
 	period := subscription.Period(sub.Frequency, e.CreatedAt)
-	claimKey := key(pkPartner+sub.PartnerID, skPeriod+sub.ID+"#"+period)
-	claim, err := marshal(periodItem{PK: pkPartner + sub.PartnerID, SK: skPeriod + sub.ID + "#" + period,
+	claim, err := marshal(periodItem{PK: pkPartner + sub.PartnerID, SK: periodSK(sub.ID, period),
 		ExportID: e.ID, ExpiresAt: e.ExpiresAt.Unix()})
 	if err != nil {
 		return nil, false, err
@@ -147,45 +141,59 @@ func (s *Store) ClaimPeriod(ctx context.Context, sub subscription.Subscription, 
 	if err != nil {
 		return nil, false, err
 	}
-	next := dueKey(subscription.Next(sub.Frequency, e.CreatedAt), sub.PartnerID, sub.ID)
+	moveOn := s.moveDue(sub, subscription.Next(sub.Frequency, e.CreatedAt))
 	err = s.transact(ctx, []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: claim, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Put: &types.Put{TableName: &s.table, Item: exp, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Update: &types.Update{TableName: &s.table, Key: key(pkPartner+sub.PartnerID, skSubscription+sub.ID),
-			UpdateExpression:          aws.String("SET GSI1SK = :next"),
-			ConditionExpression:       aws.String("attribute_exists(PK) AND frequency = :f"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":next": str(next), ":f": str(string(sub.Frequency))}}},
+		{Update: moveOn},
 	})
 	if err == nil {
 		return e, true, nil
 	}
 	failed, which := conditionFailed(err)
-	if !failed {
+	switch {
+	case !failed:
 		return nil, false, unavailable(err, "claim period "+period+" of "+sub.ID)
+	case len(which) == 1 && which[0] == 2:
+		return nil, false, nil // the subscription was deleted or changed
 	}
-	if len(which) == 1 && which[0] == 2 {
-		// The subscription was deleted or changed since it was read.
-		return nil, false, nil
-	}
-	// The period is taken: move the due time on, and return its export.
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: claimKey, ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return nil, false, unavailable(err, "read period claim")
-	}
-	if out.Item == nil {
-		return nil, false, fmt.Errorf("period %s of %s: claim failed but is not there", period, sub.ID)
-	}
-	c, err := unmarshal[periodItem](out.Item)
+	return s.claimedPeriod(ctx, sub, period, moveOn, e.CreatedAt)
+}
+
+// claimedPeriod returns the export of a period that an earlier run claimed,
+// and moves the subscription's due time on, which that run may not have done
+// (it moves in the same transaction as the claim, but the subscription may
+// have been replaced since).
+func (s *Store) claimedPeriod(ctx context.Context, sub subscription.Subscription, period string, moveOn *types.Update, now time.Time) (*export.Export, bool, error) {
+	c, err := getItem[periodItem](ctx, s, key(pkPartner+sub.PartnerID, periodSK(sub.ID, period)), true, "period claim "+period+" of "+sub.ID)
 	if err != nil {
 		return nil, false, err
 	}
-	_, _ = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(pkPartner+sub.PartnerID, skSubscription+sub.ID),
-		UpdateExpression:          aws.String("SET GSI1SK = :next"),
-		ConditionExpression:       aws.String("attribute_exists(PK) AND frequency = :f"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":next": str(next), ":f": str(string(sub.Frequency))}})
-	prev, err := s.Export(ctx, sub.PartnerID, c.ExportID, e.CreatedAt)
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: moveOn.TableName, Key: moveOn.Key,
+		UpdateExpression: moveOn.UpdateExpression, ConditionExpression: moveOn.ConditionExpression,
+		ExpressionAttributeValues: moveOn.ExpressionAttributeValues})
+	if failed, _ := conditionFailed(err); failed {
+		return nil, false, nil // the subscription was deleted or changed
+	}
+	if err != nil {
+		return nil, false, unavailable(err, "move the due time of "+sub.ID)
+	}
+	prev, err := s.Export(ctx, sub.PartnerID, c.ExportID, now)
 	if err != nil {
 		return nil, false, err
 	}
 	return prev, false, nil
+}
+
+func periodSK(subscriptionID, period string) string { return skPeriod + subscriptionID + "#" + period }
+
+// moveDue is the update that sets a subscription's next due time, if it is
+// still the subscription that was read (same frequency).
+func (s *Store) moveDue(sub subscription.Subscription, next time.Time) *types.Update {
+	return &types.Update{TableName: &s.table, Key: key(pkPartner+sub.PartnerID, skSubscription+sub.ID),
+		UpdateExpression:    aws.String("SET GSI1SK = :next"),
+		ConditionExpression: aws.String("attribute_exists(PK) AND frequency = :f"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":next": str(dueKey(next, sub.PartnerID, sub.ID)), ":f": str(string(sub.Frequency)),
+		}}
 }

@@ -3,6 +3,12 @@
 // named by TEST_DYNAMODB_ENDPOINT (dynalite, started by the Makefile); and a
 // fresh, uniquely named table per test so that tests never see each other's
 // items.
+//
+// dynalite has no transactions. A test that needs them lives in a file
+// whose name ends in _tx_test.go, with the build constraint
+// "//go:build !notransactions", and the dynalite run builds the tests with
+// -tags notransactions: a test is left out by that constraint, visibly, and
+// never by its name.
 package testenv
 
 import (
@@ -29,14 +35,6 @@ import (
 // EndpointVariable names the environment variable that points the store
 // tests at an external DynamoDB emulator instead of the in-process minidyn.
 const EndpointVariable = "TEST_DYNAMODB_ENDPOINT"
-
-// Backend returns the name of the DynamoDB emulator the tests run against.
-func Backend() string {
-	if os.Getenv(EndpointVariable) != "" {
-		return "external"
-	}
-	return "minidyn"
-}
 
 // DynamoDB returns a client on the test's DynamoDB emulator, with options
 // applied (a test may swap the HTTP client to inject faults). The in-process

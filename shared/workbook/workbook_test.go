@@ -1,4 +1,4 @@
-package export_test
+package workbook_test
 
 import (
 	"archive/zip"
@@ -20,6 +20,7 @@ import (
 	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/report"
+	"github.com/partnerportal/licenses/shared/workbook"
 )
 
 var (
@@ -45,7 +46,7 @@ func ptr[T any](v T) *T { return &v }
 
 // sample returns the rows and deployments of the fixture workbook, in the
 // order they are added; the tests below name their cells.
-func sample(t *testing.T) ([]*report.Row, []*export.ActiveDeployment) {
+func sample(t *testing.T) ([]*report.Row, []*workbook.ActiveDeployment) {
 	reseller := &access.Ref{ID: "org-r1", Name: "Reseller Ltd"}
 	rows := []*report.Row{
 		{ // Licenses row 2
@@ -90,7 +91,7 @@ func sample(t *testing.T) ([]*report.Row, []*export.ActiveDeployment) {
 		},
 	}
 	plus2 := time.FixedZone("UTC+2", 2*3600)
-	deps := []*export.ActiveDeployment{
+	deps := []*workbook.ActiveDeployment{
 		{ // row 2
 			OrganizationName: "Acme Corp", ProductName: "MetaDefender Core", LicenseKey: "KEY-ONPREM-1",
 			DeploymentID: "dep-1", Name: "=cmd|' /C calc'!A0",
@@ -115,9 +116,9 @@ func sample(t *testing.T) ([]*report.Row, []*export.ActiveDeployment) {
 
 // build writes a workbook of rows and deps, alternating between the two so
 // that all three sheets are being written at once, and returns the file.
-func build(t *testing.T, rows []*report.Row, deps []*export.ActiveDeployment) ([]byte, export.Counts) {
+func build(t *testing.T, rows []*report.Row, deps []*workbook.ActiveDeployment) ([]byte, export.Counts) {
 	t.Helper()
-	wb, err := export.NewWorkbook()
+	wb, err := workbook.NewWorkbook()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -487,7 +488,7 @@ func TestWorkbookRowOrder(t *testing.T) {
 
 	const n = 30000
 	note := strings.Repeat("lorem ipsum ", 50)
-	wb, err := export.NewWorkbook()
+	wb, err := workbook.NewWorkbook()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,7 +502,7 @@ func TestWorkbookRowOrder(t *testing.T) {
 		if err := wb.AddRow(&report.Row{LicenseKey: key, Category: cat, CustomerNote: note}); err != nil {
 			t.Fatal(err)
 		}
-		if err := wb.AddDeployment(&export.ActiveDeployment{LicenseKey: key, DeploymentID: "D" + strconv.Itoa(i),
+		if err := wb.AddDeployment(&workbook.ActiveDeployment{LicenseKey: key, DeploymentID: "D" + strconv.Itoa(i),
 			Name: note, ActivatedAt: time.Unix(int64(i)*60, 0)}); err != nil {
 			t.Fatal(err)
 		}
@@ -586,42 +587,42 @@ func keysWhere(n int, keep func(int) bool, prefix string) func(func(string) bool
 
 func TestWorkbookLifecycle(t *testing.T) {
 	row := &report.Row{LicenseKey: "K", Category: license.OnPrem}
-	dep := &export.ActiveDeployment{DeploymentID: "D", ActivatedAt: time.Now()}
+	dep := &workbook.ActiveDeployment{DeploymentID: "D", ActivatedAt: time.Now()}
 	tests := []struct {
 		name string
-		run  func(wb *export.Workbook) error
+		run  func(wb *workbook.Workbook) error
 		ok   bool
 	}{
-		{"unknown category", func(wb *export.Workbook) error { return wb.AddRow(&report.Row{Category: "hardware"}) }, false},
-		{"nil row", func(wb *export.Workbook) error { return wb.AddRow(nil) }, false},
-		{"nil deployment", func(wb *export.Workbook) error { return wb.AddDeployment(nil) }, false},
-		{"row after WriteTo", func(wb *export.Workbook) error {
+		{"unknown category", func(wb *workbook.Workbook) error { return wb.AddRow(&report.Row{Category: "hardware"}) }, false},
+		{"nil row", func(wb *workbook.Workbook) error { return wb.AddRow(nil) }, false},
+		{"nil deployment", func(wb *workbook.Workbook) error { return wb.AddDeployment(nil) }, false},
+		{"row after WriteTo", func(wb *workbook.Workbook) error {
 			if _, err := wb.WriteTo(io.Discard); err != nil {
 				return err
 			}
 			return wb.AddRow(row)
 		}, false},
-		{"deployment after WriteTo", func(wb *export.Workbook) error {
+		{"deployment after WriteTo", func(wb *workbook.Workbook) error {
 			if _, err := wb.WriteTo(io.Discard); err != nil {
 				return err
 			}
 			return wb.AddDeployment(dep)
 		}, false},
-		{"second WriteTo", func(wb *export.Workbook) error {
+		{"second WriteTo", func(wb *workbook.Workbook) error {
 			if _, err := wb.WriteTo(io.Discard); err != nil {
 				return err
 			}
 			_, err := wb.WriteTo(io.Discard)
 			return err
 		}, false},
-		{"WriteTo after Close", func(wb *export.Workbook) error {
+		{"WriteTo after Close", func(wb *workbook.Workbook) error {
 			if err := wb.Close(); err != nil {
 				return err
 			}
 			_, err := wb.WriteTo(io.Discard)
 			return err
 		}, false},
-		{"Close twice", func(wb *export.Workbook) error {
+		{"Close twice", func(wb *workbook.Workbook) error {
 			if _, err := wb.WriteTo(io.Discard); err != nil {
 				return err
 			}
@@ -630,7 +631,7 @@ func TestWorkbookLifecycle(t *testing.T) {
 			}
 			return wb.Close()
 		}, true},
-		{"Close without WriteTo", func(wb *export.Workbook) error {
+		{"Close without WriteTo", func(wb *workbook.Workbook) error {
 			if err := wb.AddRow(row); err != nil {
 				return err
 			}
@@ -639,7 +640,7 @@ func TestWorkbookLifecycle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wb, err := export.NewWorkbook()
+			wb, err := workbook.NewWorkbook()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -653,7 +654,7 @@ func TestWorkbookLifecycle(t *testing.T) {
 }
 
 func TestWorkbookWriteError(t *testing.T) {
-	wb, err := export.NewWorkbook()
+	wb, err := workbook.NewWorkbook()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -671,20 +672,20 @@ func TestWorkbookSheetFull(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes a million rows")
 	}
-	wb, err := export.NewWorkbook()
+	wb, err := workbook.NewWorkbook()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer wb.Close()
 	// Empty deployments make rows with no cells: the cheapest way to fill a sheet.
-	empty := &export.ActiveDeployment{}
+	empty := &workbook.ActiveDeployment{}
 	for i := range excelize.TotalRows - 1 {
 		if err := wb.AddDeployment(empty); err != nil {
 			t.Fatalf("row %d: %v", i+2, err)
 		}
 	}
-	if err := wb.AddDeployment(empty); !errors.Is(err, export.ErrSheetFull) {
-		t.Errorf("row %d: got %v, want %v", excelize.TotalRows+1, err, export.ErrSheetFull)
+	if err := wb.AddDeployment(empty); !errors.Is(err, workbook.ErrSheetFull) {
+		t.Errorf("row %d: got %v, want %v", excelize.TotalRows+1, err, workbook.ErrSheetFull)
 	}
 	if got, want := wb.Counts().ActiveDeployments, excelize.TotalRows-1; got != want {
 		t.Errorf("ActiveDeployments: got %d, want %d", got, want)

@@ -1,8 +1,9 @@
-package export_test
+package workbook_test
 
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,11 +15,11 @@ import (
 
 	"github.com/partnerportal/licenses/shared/dataset"
 	"github.com/partnerportal/licenses/shared/demo"
-	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/license"
-	"github.com/partnerportal/licenses/shared/report"
+	"github.com/partnerportal/licenses/shared/portal"
 	"github.com/partnerportal/licenses/shared/store"
 	"github.com/partnerportal/licenses/shared/testenv"
+	"github.com/partnerportal/licenses/shared/workbook"
 )
 
 // get fetches a URL as a browser would and returns the status and body.
@@ -49,20 +50,22 @@ func TestPresignedLinks(t *testing.T) {
 	if _, err := st.Import(context.Background(), ds, store.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	svc := export.New(st, client, s3.NewPresignClient(client), export.Config{Bucket: bucket, URLLifetime: 2 * time.Second})
-	sc, err := st.Caller(context.Background(), "dist-1-admin")
+	files, err := workbook.NewFiles(client, s3.NewPresignClient(client), bucket, 2*time.Second, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := svc.Start(context.Background(), sc, report.Selection{All: true})
+	svc, err := portal.New(st, portal.Config{ExpiringWindow: 30, Now: time.Now, Today: license.TodayOf(time.Now),
+		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Exports: &portal.ExportConfig{Files: files, Retention: time.Hour, SyncLimit: 10_000}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	link, expires, err := svc.URL(context.Background(), e)
+	e, err := svc.CreateExport(context.Background(), "dist-1-admin", portal.Selection{All: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Until(expires); d > 2*time.Second || d < 0 {
+	link := e.URL
+	if d := time.Until(*e.ExpiresAt); d > 2*time.Second || d < 0 {
 		t.Errorf("expiresAt is %s away, want within the 2 s lifetime", d)
 	}
 
@@ -75,8 +78,8 @@ func TestPresignedLinks(t *testing.T) {
 		t.Fatalf("the download is not a workbook: %v", err)
 	}
 	rows, _ := f.GetRows("Licenses")
-	if len(rows)-1 != e.Counts["licenses"] || len(rows) < 2 {
-		t.Errorf("Licenses sheet has %d rows, counts say %d", len(rows)-1, e.Counts["licenses"])
+	if len(rows)-1 != e.Counts.Licenses || len(rows) < 2 {
+		t.Errorf("Licenses sheet has %d rows, counts say %d", len(rows)-1, e.Counts.Licenses)
 	}
 	f.Close()
 
@@ -85,7 +88,7 @@ func TestPresignedLinks(t *testing.T) {
 	sig := q.Get("X-Amz-Signature")
 	tampered := []struct{ name, url string }{
 		{"signature changed", replaceQuery(u, "X-Amz-Signature", flip(sig))},
-		{"another object", strings.Replace(link, e.ObjectKey, e.ObjectKey+"x", 1)},
+		{"another object", strings.Replace(link, ".xlsx?", "x.xlsx?", 1)},
 		{"longer lifetime", replaceQuery(u, "X-Amz-Expires", "604800")},
 	}
 	for _, tt := range tampered {
@@ -99,11 +102,11 @@ func TestPresignedLinks(t *testing.T) {
 		t.Errorf("expired link: status %d, want 403 for expiry: %s", status, body)
 	}
 	// A new link for the same export works again.
-	fresh, _, err := svc.URL(context.Background(), e)
+	fresh, err := svc.Export(context.Background(), "dist-1-admin", e.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if status, _ := get(t, fresh); status != 200 {
+	if status, _ := get(t, fresh.URL); status != 200 {
 		t.Errorf("a new link after expiry: status %d", status)
 	}
 }

@@ -1,4 +1,4 @@
-package export_test
+package workbook_test
 
 import (
 	"archive/zip"
@@ -17,9 +17,9 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/partnerportal/licenses/shared/access"
-	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/report"
+	"github.com/partnerportal/licenses/shared/workbook"
 )
 
 // The large tenant of the benchmarks: 100,000 licenses (80% on-prem, 20%
@@ -45,7 +45,7 @@ type tenant struct {
 	epoch        time.Time
 
 	row report.Row
-	dep export.ActiveDeployment
+	dep workbook.ActiveDeployment
 	key [24]byte
 }
 
@@ -150,11 +150,11 @@ func (t *tenant) licenseRow(i int) *report.Row {
 
 // deployment fills and returns the reused deployment j, which belongs to
 // license j*2/5 so that each license's deployments follow it.
-func (t *tenant) deployment(j int) *export.ActiveDeployment {
+func (t *tenant) deployment(j int) *workbook.ActiveDeployment {
 	i := j * benchLicenses / benchDeployments
 	o := &t.orgs[i*benchOrgs/benchLicenses]
 	d := &t.dep
-	*d = export.ActiveDeployment{
+	*d = workbook.ActiveDeployment{
 		OrganizationName: o.name, ProductName: t.onPrem[i%len(t.onPrem)], LicenseKey: t.licenseKey(i),
 		DeploymentID: "dep-" + strconv.FormatUint(mix(uint64(j)), 36),
 		Name:         t.hosts[j%len(t.hosts)],
@@ -170,7 +170,7 @@ func (t *tenant) deployment(j int) *export.ActiveDeployment {
 // feed hands the tenant's rows to add and addDep interleaved, each license
 // followed by its deployments, as an export of organization after
 // organization does.
-func (t *tenant) feed(add func(*report.Row) error, addDep func(*export.ActiveDeployment) error) error {
+func (t *tenant) feed(add func(*report.Row) error, addDep func(*workbook.ActiveDeployment) error) error {
 	for i := range benchLicenses {
 		if err := add(t.licenseRow(i)); err != nil {
 			return err
@@ -195,7 +195,7 @@ type variant struct {
 
 func workbookVariant(name string, zipLevel int, streamZip bool, tmpDir string) variant {
 	return variant{name: name, write: func(w io.Writer) error {
-		wb, err := export.NewWorkbookWith(zipLevel, streamZip, tmpDir)
+		wb, err := workbook.NewWorkbookWith(zipLevel, streamZip, tmpDir)
 		if err != nil {
 			return err
 		}
@@ -217,7 +217,7 @@ func workbookVariant(name string, zipLevel int, streamZip bool, tmpDir string) v
 const exportMemoryLimit = "GOMEMLIMIT=100MiB"
 
 func writeWorkbook(w io.Writer) error {
-	wb, err := export.NewWorkbook()
+	wb, err := workbook.NewWorkbook()
 	if err != nil {
 		return err
 	}
@@ -278,7 +278,7 @@ func BenchmarkWorkbookGenerate(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		t := newTenant()
-		_ = t.feed(func(*report.Row) error { return nil }, func(*export.ActiveDeployment) error { return nil })
+		_ = t.feed(func(*report.Row) error { return nil }, func(*workbook.ActiveDeployment) error { return nil })
 	}
 }
 
@@ -451,7 +451,7 @@ func writeStream(w io.Writer, mode cellMode) error {
 		}
 		return put(1, values)
 	}
-	addDep := func(d *export.ActiveDeployment) error {
+	addDep := func(d *workbook.ActiveDeployment) error {
 		values := []any{opt(d.OrganizationName), opt(d.ProductName), opt(d.LicenseKey), opt(d.DeploymentID),
 			opt(d.Name), stamp(d.ActivatedAt), nil}
 		if d.LastSeenAt != nil {
@@ -538,7 +538,7 @@ func writeCellByCell(w io.Writer, byRow bool, zipLevel int) error {
 		}
 		return put(1, values)
 	}
-	addDep := func(d *export.ActiveDeployment) error {
+	addDep := func(d *workbook.ActiveDeployment) error {
 		values := []any{opt(d.OrganizationName), opt(d.ProductName), opt(d.LicenseKey), opt(d.DeploymentID),
 			opt(d.Name), float64(d.ActivatedAt.Unix())/86400 + 25569, nil}
 		if d.LastSeenAt != nil {

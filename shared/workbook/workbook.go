@@ -1,4 +1,4 @@
-package export
+package workbook
 
 // This file writes the workbook of the spec's §4, the Excel "Active
 // Deployment Report": the sheets Licenses, Cloud Services and Active
@@ -14,6 +14,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/report"
 )
@@ -26,20 +27,13 @@ type ActiveDeployment struct {
 	LastSeenAt                                *time.Time
 }
 
-// Counts says how many rows each sheet got, header rows not counted.
-type Counts struct {
-	Licenses          int `json:"licenses"`
-	CloudServices     int `json:"cloudServices"`
-	ActiveDeployments int `json:"activeDeployments"`
-}
-
 // ErrSheetFull is returned by AddRow and AddDeployment when a sheet already
 // holds as many rows as Excel can show (1,048,576 with the header).
-var ErrSheetFull = errors.New("export: sheet has reached Excel's row limit")
+var ErrSheetFull = errors.New("workbook: sheet has reached Excel's row limit")
 
 var (
-	errWritten = errors.New("export: workbook already written")
-	errClosed  = errors.New("export: workbook closed")
+	errWritten = errors.New("workbook: workbook already written")
+	errClosed  = errors.New("workbook: workbook closed")
 )
 
 // The sheet names, in the order the workbook shows them.
@@ -341,7 +335,7 @@ func (wb *Workbook) AddRow(r *report.Row) error {
 		return err
 	}
 	if r == nil {
-		return errors.New("export: nil row")
+		return errors.New("workbook: nil row")
 	}
 	var s *sheet
 	switch r.Category {
@@ -350,7 +344,7 @@ func (wb *Workbook) AddRow(r *report.Row) error {
 	case license.CloudService:
 		s = wb.sheets[1]
 	default:
-		return fmt.Errorf("export: license %s has unknown category %q", r.LicenseKey, r.Category)
+		return fmt.Errorf("workbook: license %s has unknown category %q", r.LicenseKey, r.Category)
 	}
 
 	v, cells, err := s.next()
@@ -391,7 +385,7 @@ func (wb *Workbook) AddDeployment(d *ActiveDeployment) error {
 		return err
 	}
 	if d == nil {
-		return errors.New("export: nil deployment")
+		return errors.New("workbook: nil deployment")
 	}
 	v, cells, err := wb.sheets[2].next()
 	if err != nil {
@@ -438,8 +432,8 @@ func (wb *Workbook) timestamp(c *excelize.Cell, t time.Time) any {
 }
 
 // Counts returns how many rows each sheet has received so far.
-func (wb *Workbook) Counts() Counts {
-	return Counts{
+func (wb *Workbook) Counts() export.Counts {
+	return export.Counts{
 		Licenses:          wb.sheets[0].rows,
 		CloudServices:     wb.sheets[1].rows,
 		ActiveDeployments: wb.sheets[2].rows,

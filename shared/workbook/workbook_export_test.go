@@ -1,4 +1,4 @@
-package export
+package workbook
 
 // NewWorkbookWith is NewWorkbook with the settings the benchmarks compare:
 // the deflate level of the file, whether the zip is streamed to WriteTo's

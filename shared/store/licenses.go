@@ -2,125 +2,109 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/partnerportal/licenses/shared/access"
-	"github.com/partnerportal/licenses/shared/fault"
 	"github.com/partnerportal/licenses/shared/license"
 )
 
-// Caller loads the user with the identity provider's subject id, the user's
-// organization and roles, and the customers the organization sees. A subject
-// with no user is unauthenticated: the token is good, but not for this portal.
-func (s *Store) Caller(ctx context.Context, userID string) (*access.Scope, error) {
-	if userID == "" {
-		return nil, fault.Errorf(fault.Unauthenticated, "no identity")
+func licensePartitionQuery(table, licenseKey string) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
+		TableName:              aws.String(table),
+		KeyConditionExpression: aws.String("PK = :pk AND SK < :events"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(pkLicense + licenseKey), ":events": str(skEvent),
+		},
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(pkUser+userID, skUser)})
-	if err != nil {
-		return nil, unavailable(err, "get user "+userID)
-	}
-	if out.Item == nil {
-		return nil, fault.Errorf(fault.Unauthenticated, "no portal user for this identity")
-	}
-	u, err := unmarshal[userItem](out.Item)
-	if err != nil {
-		return nil, err
-	}
-	user := u.user()
-
-	// The organization and roles, and the customers, depend only on the
-	// user, so they are read at the same time.
-	var (
-		org       access.Organization
-		roles     []access.Role
-		customers []access.Customer
-		orgErr    error
-		custErr   error
-		wg        sync.WaitGroup
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		customers, custErr = s.Customers(ctx, user.OrganizationID)
-	}()
-	keys := []map[string]types.AttributeValue{orgKey(user.OrganizationID)}
-	for _, id := range user.RoleIDs {
-		keys = append(keys, key(pkRole+id, skRole))
-	}
-	orgErr = s.batchGet(ctx, keys, func(item map[string]types.AttributeValue) error {
-		switch item[attrSK].(*types.AttributeValueMemberS).Value {
-		case skOrg:
-			o, err := unmarshal[orgItem](item)
-			org = o.organization()
-			return err
-		default:
-			r, err := unmarshal[roleItem](item)
-			// A role of another organization grants nothing here.
-			if r.OrgID == user.OrganizationID {
-				roles = append(roles, r.role())
-			}
-			return err
-		}
-	})
-	wg.Wait()
-	if err := errors.Join(orgErr, custErr); err != nil {
-		return nil, fmt.Errorf("load caller %s: %w", userID, err)
-	}
-	if org.ID == "" {
-		return nil, fmt.Errorf("user %s belongs to missing organization %s", userID, user.OrganizationID)
-	}
-	return access.NewScope(user, org, access.LevelOf(roles, access.CustomerOrganizations), customers), nil
 }
 
-// Customers returns the customer organizations the partner organization sees.
-func (s *Store) Customers(ctx context.Context, partnerID string) ([]access.Customer, error) {
-	var customers []access.Customer
-	err := s.query(ctx, queryPrefix(s.table, pkPartner+partnerID, skCustomer), func(item map[string]types.AttributeValue) error {
-		c, err := unmarshal[customerItem](item)
-		customers = append(customers, c.customer())
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("customers of %s: %w", partnerID, err)
-	}
-	return customers, nil
+// licenseItem is the license (PK LICENSE#key) and each of its copies in a
+// partner's partition; all hold the same attributes.
+type licenseItem struct {
+	PK, SK       string
+	Key          string   `dynamodbav:"key"`
+	ProductID    string   `dynamodbav:"productId"`
+	OrgIDs       []string `dynamodbav:"organizationIds"`
+	Type         string   `dynamodbav:"type"`
+	Start        string   `dynamodbav:"startDate"`
+	Expiration   string   `dynamodbav:"expirationDate"`
+	Purchased    *int     `dynamodbav:"purchasedInstances,omitempty"`
+	ScanLimit    *int     `dynamodbav:"scanLimit,omitempty"`
+	ScansUsed    *int     `dynamodbav:"scansUsed,omitempty"`
+	CustomerNote string   `dynamodbav:"customerNote,omitempty"`
+	Deployed     int      `dynamodbav:"deployed"`
+	// Copies names the copies of the license, as <partner>#<org>, on the
+	// license itself only: an activation updates them all.
+	Copies []string `dynamodbav:"copies,omitempty"`
 }
 
-// Organization returns an organization.
-func (s *Store) Organization(ctx context.Context, id string) (access.Organization, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: orgKey(id)})
-	if err != nil {
-		return access.Organization{}, unavailable(err, "get organization "+id)
-	}
-	if out.Item == nil {
-		return access.Organization{}, notFound("organization %s not found", id)
-	}
-	o, err := unmarshal[orgItem](out.Item)
-	return o.organization(), err
+func licenseKey(k string) map[string]types.AttributeValue { return key(pkLicense+k, skLicense) }
+
+func newLicenseItem(pk, sk string, l license.License) licenseItem {
+	return licenseItem{PK: pk, SK: sk, Key: l.Key, ProductID: l.ProductID, OrgIDs: l.OrganizationIDs, Type: string(l.Type),
+		Start: l.StartDate.String(), Expiration: l.ExpirationDate.String(), Purchased: l.PurchasedInstances,
+		ScanLimit: l.ScanLimit, ScansUsed: l.ScansUsed, CustomerNote: l.CustomerNote, Deployed: l.Deployed}
 }
 
-// Catalog returns every product by id, hidden ones included: callers decide
-// what to show.
-func (s *Store) Catalog(ctx context.Context) (map[string]license.Product, error) {
-	products := make(map[string]license.Product)
-	err := s.query(ctx, queryPrefix(s.table, pkCatalog, skProduct), func(item map[string]types.AttributeValue) error {
-		p, err := unmarshal[productItem](item)
-		products[p.ID] = p.product()
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read catalog: %w", err)
+func (i licenseItem) license() (license.License, error) {
+	start, err1 := license.ParseDate(i.Start)
+	exp, err2 := license.ParseDate(i.Expiration)
+	if err1 != nil || err2 != nil {
+		return license.License{}, fmt.Errorf("license %s has bad dates %q, %q", i.Key, i.Start, i.Expiration)
 	}
-	return products, nil
+	return license.License{Key: i.Key, ProductID: i.ProductID, OrganizationIDs: i.OrgIDs, Type: license.Type(i.Type),
+		StartDate: start, ExpirationDate: exp, PurchasedInstances: i.Purchased, ScanLimit: i.ScanLimit,
+		ScansUsed: i.ScansUsed, CustomerNote: i.CustomerNote, Deployed: i.Deployed}, nil
+}
+
+// deploymentItem is a deployment (PK LICENSE#key) and, while it is active,
+// its copies beside the license's copies.
+type deploymentItem struct {
+	PK, SK      string
+	Key         string `dynamodbav:"licenseKey"`
+	ID          string `dynamodbav:"deploymentId"`
+	Name        string `dynamodbav:"name,omitempty"`
+	ActivatedAt string `dynamodbav:"activatedAt"`
+	LastSeenAt  string `dynamodbav:"lastSeenAt,omitempty"`
+	Active      bool   `dynamodbav:"active"`
+}
+
+func deploymentKey(licenseKey, id string) map[string]types.AttributeValue {
+	return key(pkLicense+licenseKey, skDeployment+id)
+}
+
+// licenseCopySK and deploymentCopySK are the sort keys of the copies a
+// partner holds of a license and of its active deployments, under one of the
+// license's organizations.
+func licenseCopySK(org, licenseKey string) string { return skLicenseCopy + org + "#" + licenseKey }
+
+func deploymentCopySK(org, licenseKey, id string) string {
+	return skDeployment + org + "#" + licenseKey + "#" + id
+}
+
+func newDeploymentItem(pk, sk string, d license.Deployment) deploymentItem {
+	i := deploymentItem{PK: pk, SK: sk, Key: d.LicenseKey, ID: d.DeploymentID, Name: d.Name,
+		ActivatedAt: formatTime(d.ActivatedAt), Active: d.Active}
+	if d.LastSeenAt != nil {
+		i.LastSeenAt = formatTime(*d.LastSeenAt)
+	}
+	return i
+}
+
+func (i deploymentItem) deployment() license.Deployment {
+	d := license.Deployment{DeploymentID: i.ID, LicenseKey: i.Key, Name: i.Name, Active: i.Active}
+	d.ActivatedAt, _ = time.Parse(time.RFC3339Nano, i.ActivatedAt)
+	if t, err := time.Parse(time.RFC3339Nano, i.LastSeenAt); err == nil {
+		d.LastSeenAt = &t
+	}
+	return d
 }
 
 // Licenses returns the licenses assigned to the selected customer
@@ -314,97 +298,4 @@ func decodeLicense(item map[string]types.AttributeValue) (license.License, error
 		return license.License{}, err
 	}
 	return i.license()
-}
-
-func queryPrefix(table, pk, skPrefix string) *dynamodb.QueryInput {
-	return &dynamodb.QueryInput{
-		TableName:              aws.String(table),
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(pk), ":sk": str(skPrefix),
-		},
-	}
-}
-
-// query runs a Query to its last page and hands every item to fn.
-func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, fn func(map[string]types.AttributeValue) error) error {
-	p := dynamodb.NewQueryPaginator(s.db, in)
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return unavailable(err, "query")
-		}
-		for _, item := range out.Items {
-			if err := fn(item); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// batchGet reads the items with the given keys, 100 a request, retrying keys
-// DynamoDB leaves unprocessed, and hands each item found to fn. fn is never
-// called concurrently.
-func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, fn func(map[string]types.AttributeValue) error) error {
-	// DynamoDB refuses a batch that names a key twice.
-	seen := make(map[string]bool, len(keys))
-	unique := keys[:0:0]
-	for _, k := range keys {
-		if id := itemID(attrString(k, attrPK), attrString(k, attrSK)); !seen[id] {
-			seen[id] = true
-			unique = append(unique, k)
-		}
-	}
-	keys = unique
-	for start := 0; start < len(keys); start += 100 {
-		pending := keys[start:min(start+100, len(keys))]
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt > 0 {
-				if err := backoff(ctx, attempt); err != nil {
-					return err
-				}
-			}
-			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-				RequestItems: map[string]types.KeysAndAttributes{s.table: {Keys: pending}},
-			})
-			if err != nil {
-				return unavailable(err, "batch get")
-			}
-			for _, item := range out.Responses[s.table] {
-				if err := fn(item); err != nil {
-					return err
-				}
-			}
-			pending = out.UnprocessedKeys[s.table].Keys
-		}
-	}
-	return nil
-}
-
-// parallel runs fn(0) to fn(n-1), s.Parallelism at a time, and returns the
-// first error, cancelling the calls still running.
-func (s *Store) parallel(ctx context.Context, n int, fn func(context.Context, int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	sem := make(chan struct{}, max(1, s.Parallelism))
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := fn(ctx, i); err != nil {
-				cancel(err)
-			}
-		}()
-	}
-	wg.Wait()
-	return context.Cause(ctx)
 }

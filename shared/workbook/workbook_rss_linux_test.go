@@ -1,4 +1,4 @@
-package export_test
+package workbook_test
 
 import (
 	"os"

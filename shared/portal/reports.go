@@ -1,0 +1,269 @@
+package portal
+
+import (
+	"context"
+	"slices"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/partnerportal/licenses/shared/access"
+	"github.com/partnerportal/licenses/shared/fault"
+	"github.com/partnerportal/licenses/shared/id"
+	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/page"
+	"github.com/partnerportal/licenses/shared/report"
+)
+
+// MaxSelection is the most organizations one report may name.
+const MaxSelection = 1000
+
+// Selection is what a report, export or subscription covers, as a caller
+// asks for it: every visible customer organization, or the listed ones.
+type Selection struct {
+	OrganizationIDs []string `json:"organizationIds"`
+	All             bool     `json:"all"`
+}
+
+// ReportRequest asks for a report.
+type ReportRequest struct {
+	Selection
+	IncludeExpired bool `json:"includeExpired"`
+}
+
+// Page is a page of a report's list.
+type Page struct {
+	Items      []report.Row `json:"items"`
+	NextCursor *string      `json:"nextCursor"`
+}
+
+// Report is a report as made: the snapshot's head (id, overview, the
+// organizations it covers) and the first page of each list.
+type Report struct {
+	*report.Snapshot
+	Products      Page `json:"products"`
+	CloudServices Page `json:"cloudServices"`
+}
+
+// check checks a selection against the scope and returns it as a set, nil
+// for all. An organization the partner cannot see is not found, as if it
+// did not exist.
+func (sel Selection) check(sc *access.Scope) (map[string]bool, error) {
+	switch {
+	case sel.All && sel.OrganizationIDs != nil:
+		return nil, fault.Errorf(fault.Invalid, `give either "organizationIds" or "all", not both`)
+	case sel.All:
+		return nil, nil
+	case len(sel.OrganizationIDs) == 0:
+		return nil, fault.Errorf(fault.Invalid, `give "organizationIds" (1 to %d ids) or "all": true`, MaxSelection)
+	case len(sel.OrganizationIDs) > MaxSelection:
+		return nil, fault.Errorf(fault.Invalid, "a report covers at most %d organizations; use \"all\" for more", MaxSelection)
+	}
+	set := make(map[string]bool, len(sel.OrganizationIDs))
+	for _, orgID := range sel.OrganizationIDs {
+		if err := id.CheckExternal(orgID); err != nil {
+			return nil, fault.Errorf(fault.Invalid, "organization id %q %v", orgID, err)
+		}
+		if sc.Customer(orgID) == nil {
+			return nil, fault.Errorf(fault.NotFound, "organization %s not found", orgID)
+		}
+		set[orgID] = true
+	}
+	return set, nil
+}
+
+// kept returns what an export or subscription keeps of a checked selection:
+// all, or the distinct organization ids in the order given.
+func (sel Selection) kept() report.Selection {
+	if sel.All {
+		return report.Selection{All: true}
+	}
+	var ids []string
+	for _, orgID := range sel.OrganizationIDs {
+		if !slices.Contains(ids, orgID) {
+			ids = append(ids, orgID)
+		}
+	}
+	return report.Selection{OrganizationIDs: ids}
+}
+
+// rows computes the rows the scope's partner sees for a selection (nil for
+// all), in report order without pins.
+func (s *Service) rows(ctx context.Context, sc *access.Scope, sel map[string]bool) (onPrem, cloud []report.Row, err error) {
+	var (
+		products map[string]license.Product
+		licenses []license.License
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		products, err = s.store.Catalog(gctx)
+		return err
+	})
+	g.Go(func() (err error) {
+		// A license shown under a selected organization is always assigned
+		// to it, so only the selected organizations' licenses are read.
+		licenses, err = s.store.Licenses(gctx, sc, sel)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	onPrem, cloud = report.Rows(sc, licenses, products, sel, s.cfg.Today(), s.window(sc))
+	return onPrem, cloud, nil
+}
+
+// CreateReport computes the report of a selection once, keeps it as a
+// snapshot for report.Lifetime, and returns its overview with the first page
+// of each list. It needs read access.
+func (s *Service) CreateReport(ctx context.Context, subject string, req ReportRequest) (*Report, error) {
+	sc, err := s.caller(ctx, subject, access.Read)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := req.check(sc)
+	if err != nil {
+		return nil, err
+	}
+	onPrem, cloud, err := s.rows(ctx, sc, sel)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	snap := &report.Snapshot{ID: id.New(), PartnerID: sc.Partner.ID, UserID: sc.User.ID, GeneratedAt: now,
+		Today: s.cfg.Today(), Window: s.window(sc), IncludeExpired: req.IncludeExpired,
+		Overview: report.Overviews(onPrem, cloud), ExpiresAt: now.Add(report.Lifetime),
+		Organizations: []access.Ref{}}
+	for _, c := range sc.Customers() {
+		if sel == nil || sel[c.ID] {
+			snap.Organizations = append(snap.Organizations, access.Ref{ID: c.ID, Name: c.Name})
+		}
+	}
+	if err := s.store.SaveReport(ctx, snap, onPrem, cloud); err != nil {
+		return nil, err
+	}
+	v, err := s.view(ctx, sc, false)
+	if err != nil {
+		return nil, err
+	}
+	first := report.Request{Limit: page.DefaultLimit, Filter: report.Filter{IncludeExpired: req.IncludeExpired}}
+	prem, premNext := report.Page(onPrem, v.report(sc), first)
+	cl, clNext := report.Page(cloud, v.report(sc), first)
+	if err := s.withNotes(ctx, sc, v, prem, cl); err != nil {
+		return nil, err
+	}
+	return &Report{Snapshot: snap,
+		Products:      Page{Items: prem, NextCursor: page.Next(premNext)},
+		CloudServices: Page{Items: cl, NextCursor: page.Next(clNext)}}, nil
+}
+
+// ReportPage returns a filtered page of one list of a report the caller's
+// partner organization made, with pins and notes as they are now. Unless r
+// says otherwise, the list shows expired licenses when the report was made
+// with them. A report of another partner, or past its lifetime, is not
+// found. It needs read access.
+func (s *Service) ReportPage(ctx context.Context, subject, reportID string, category license.Category, r report.Request) (*Page, error) {
+	sc, err := s.caller(ctx, subject, access.Read)
+	if err != nil {
+		return nil, err
+	}
+	if !id.Valid(reportID) {
+		return nil, fault.Errorf(fault.Invalid, "%q is not a report id", reportID)
+	}
+	snap, err := s.store.Report(ctx, sc.Partner.ID, reportID, s.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	r.UseReportDefault(snap.IncludeExpired)
+	var (
+		rows []report.Row
+		v    personalization
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		rows, err = s.store.ReportRows(gctx, snap.ID, category)
+		return err
+	})
+	g.Go(func() (err error) {
+		v, err = s.view(gctx, sc, r.Query != "")
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	items, next := report.Page(rows, v.report(sc), r)
+	if err := s.withNotes(ctx, sc, v, items); err != nil {
+		return nil, err
+	}
+	return &Page{Items: items, NextCursor: page.Next(next)}, nil
+}
+
+// personalization is what rows show per user and partner at request time.
+type personalization struct {
+	pins  map[string]bool
+	notes map[string]license.Note // nil until read
+}
+
+// view reads the user's pins and, when allNotes is set (a search that looks
+// into notes), every note of the partner. Otherwise withNotes reads the
+// notes of the rows served, and no more.
+func (s *Service) view(ctx context.Context, sc *access.Scope, allNotes bool) (personalization, error) {
+	var p personalization
+	g, gctx := errgroup.WithContext(ctx)
+	if allNotes {
+		g.Go(func() (err error) {
+			p.notes, err = s.store.PartnerNotes(gctx, sc.Partner.ID)
+			return err
+		})
+	}
+	g.Go(func() (err error) {
+		p.pins, err = s.store.Pins(gctx, sc.User.ID)
+		return err
+	})
+	return p, g.Wait()
+}
+
+// withNotes fills in the partner notes of rows served without them.
+func (s *Service) withNotes(ctx context.Context, sc *access.Scope, p personalization, lists ...[]report.Row) error {
+	if p.notes != nil {
+		return nil
+	}
+	var keys []string
+	for _, rows := range lists {
+		for i := range rows {
+			keys = append(keys, rows[i].LicenseKey)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	notes, err := s.store.PartnerNotesOf(ctx, sc.Partner.ID, keys)
+	if err != nil {
+		return err
+	}
+	for _, rows := range lists {
+		for i := range rows {
+			if n, ok := notes[rows[i].LicenseKey]; ok {
+				rows[i].PartnerNote = &n
+			}
+		}
+	}
+	return nil
+}
+
+// report is the personalization as report.Page takes it. Rows of
+// organizations the partner no longer sees are left out: a snapshot outlives
+// changes of who sells to whom.
+func (p personalization) report(sc *access.Scope) report.View {
+	return report.View{Pins: p.pins, Notes: p.notes, Visible: func(orgID string) bool { return sc.Customer(orgID) != nil }}
+}
+
+// apply drops rows of organizations the partner no longer sees and fills in
+// pins and notes.
+func (p personalization) apply(sc *access.Scope, rows []report.Row) []report.Row {
+	visible := rows[:0:0]
+	for _, row := range rows {
+		if sc.Customer(row.OrganizationID) != nil {
+			visible = append(visible, row)
+		}
+	}
+	return report.Personalize(visible, p.pins, p.notes)
+}
