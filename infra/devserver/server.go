@@ -265,7 +265,7 @@ func load(ctx context.Context, st *store.Store, file string, today func() licens
 		return err
 	}
 	log.Info("data loaded", "source", orDemo(file), "licenses", len(ds.Licenses), "organizations", len(ds.Organizations),
-		"users", len(ds.Users), "written", res.Puts, "unchanged", res.Unchanged)
+		"users", len(ds.Users), "written", res.Written, "unchanged", res.Unchanged)
 	return nil
 }
 

@@ -90,6 +90,6 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "import: %d items written, %d deleted, %d unchanged, %d history events, in %s\n",
-		res.Puts, res.Deletes, res.Unchanged, res.Events, time.Since(start).Round(time.Millisecond))
+		res.Written, res.Deleted, res.Unchanged, res.Events, time.Since(start).Round(time.Millisecond))
 	return nil
 }

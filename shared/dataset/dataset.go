@@ -18,6 +18,9 @@ import (
 // Document is the import format as it appears on the wire. Optional fields are
 // pointers so that absent and null can be told from zero.
 type Document struct {
+	// Mode is "full" (the default: the complete state of the licensing
+	// system) or "delta" (only what changed, with Removed).
+	Mode          string         `json:"mode,omitempty"`
 	Products      []Product      `json:"products"`
 	Organizations []Organization `json:"organizations"`
 	Roles         []Role         `json:"roles"`
@@ -25,6 +28,17 @@ type Document struct {
 	Licenses      []License      `json:"licenses"`
 	Deployments   []Deployment   `json:"deployments"`
 	PartnerNotes  []PartnerNote  `json:"partnerNotes"`
+	// Removed names what the source removed; only in a delta.
+	Removed *Removed `json:"removed,omitempty"`
+}
+
+// Removed names, in a delta, what the source removed: licenses by key,
+// deployments by id (or as "<license key>/<deployment id>" where an id is
+// not unique), and organizations by id.
+type Removed struct {
+	Licenses      []string `json:"licenses"`
+	Deployments   []string `json:"deployments"`
+	Organizations []string `json:"organizations"`
 }
 
 // Product is a product in the import document. VisibleToPartners defaults to true.
@@ -96,8 +110,19 @@ type PartnerNote struct {
 	UpdatedAt      *string `json:"updatedAt"`
 }
 
+// Mode says whether a document is the complete state of the licensing
+// system or only what changed.
+type Mode string
+
+// The modes.
+const (
+	Full  Mode = "full"
+	Delta Mode = "delta"
+)
+
 // Dataset is a checked document, as domain values ready to load.
 type Dataset struct {
+	Mode          Mode
 	Products      []license.Product
 	Organizations []access.Organization
 	Roles         []access.Role
@@ -105,6 +130,46 @@ type Dataset struct {
 	Licenses      []license.License
 	Deployments   []license.Deployment
 	Notes         []Note
+	// Removed is what a delta removes: license keys, deployments (license
+	// key empty when the document named the id alone) and organization ids.
+	Removed struct {
+		Licenses      []string
+		Deployments   []DeploymentRef
+		Organizations []string
+	}
+	// Refs are the references of a delta to what the document does not
+	// hold: they must name what the table holds, which only the store can
+	// check (store.Import refuses the document whole otherwise).
+	Refs []Ref
+}
+
+// DeploymentRef names a deployment of a license; LicenseKey is empty when
+// only the deployment id is known.
+type DeploymentRef struct {
+	LicenseKey, DeploymentID string
+}
+
+// RefKind is the kind of entity a reference names.
+type RefKind string
+
+// The kinds of references.
+const (
+	RefOrganization RefKind = "organization"
+	RefProduct      RefKind = "product"
+	RefLicense      RefKind = "license"
+	RefRole         RefKind = "role"
+	RefDeployment   RefKind = "deployment"
+)
+
+// Ref is a reference of a delta to an entity outside the document.
+type Ref struct {
+	Path string  // where the document names it, as in Problem
+	Kind RefKind // what it must be
+	ID   string
+	// OrgType is, for an organization, the type it must have ("" any).
+	OrgType access.OrgType
+	// LicenseKey is, for a deployment, the license it belongs to.
+	LicenseKey string
 }
 
 // Note is a partner note to load. Its version is the store's to assign.

@@ -87,6 +87,17 @@ func Check(doc *Document) (*Dataset, error) {
 		ds:          new(Dataset),
 		deployments: make(map[[2]string]bool),
 	}
+	switch doc.Mode {
+	case "", string(Full):
+		c.ds.Mode = Full
+		if doc.Removed != nil {
+			c.addf("removed", "only a delta names what was removed; a full document removes what it no longer names")
+		}
+	case string(Delta):
+		c.ds.Mode, c.delta = Delta, true
+	default:
+		c.addf("mode", "%q is not full or delta", doc.Mode)
+	}
 	c.checkProducts()
 	c.checkOrganizations()
 	c.checkRoles()
@@ -94,6 +105,7 @@ func Check(doc *Document) (*Dataset, error) {
 	c.checkLicenses()
 	c.checkDeployments()
 	c.checkNotes()
+	c.checkRemoved()
 	if len(c.problems) > 0 {
 		return nil, c.problems
 	}
@@ -109,6 +121,17 @@ type checker struct {
 	roles       map[string]string // role id to organization id
 	licenses    map[string]*license.License
 	deployments map[[2]string]bool
+	delta       bool
+}
+
+// external reports whether a reference that the document does not satisfy
+// may point at the table (a delta), and records it for the store to check.
+func (c *checker) external(ref Ref) bool {
+	if !c.delta {
+		return false
+	}
+	c.ds.Refs = append(c.ds.Refs, ref)
+	return true
 }
 
 func (c *checker) addf(path, format string, args ...any) {
@@ -226,6 +249,7 @@ func (c *checker) checkOrganizations() {
 			switch parent := c.orgs[org.ParentID]; {
 			case org.Type != access.OrgCustomer:
 				c.addf(path+".parentId", "only customer organizations have a parent")
+			case parent == nil && c.external(Ref{Path: path + ".parentId", Kind: RefOrganization, ID: org.ParentID, OrgType: access.OrgCustomer}):
 			case parent == nil:
 				c.addf(path+".parentId", "unknown organization %q", org.ParentID)
 			case parent.Type != access.OrgCustomer:
@@ -240,16 +264,10 @@ func (c *checker) checkOrganizations() {
 	if len(c.problems) > 0 {
 		return
 	}
-	// Only now is every parent chain known to be sound, so inheritance can be
-	// resolved and a customer without any distributor reported.
+	// A customer with no distributor anywhere in its chain was sold directly
+	// by the vendor: valid, and visible to no partner.
 	for i := range c.doc.Organizations {
-		org := accepted[i]
-		if org.Type == access.OrgCustomer {
-			if dist, _ := Sellers(c.orgs, org.ID); dist == "" {
-				c.addf(fmt.Sprintf("organizations[%d].distributorId", i), "a customer organization needs a distributor, its own or its parent's")
-			}
-		}
-		c.ds.Organizations = append(c.ds.Organizations, *org)
+		c.ds.Organizations = append(c.ds.Organizations, *accepted[i])
 	}
 }
 
@@ -269,6 +287,7 @@ func (c *checker) partnerRef(path, id string, want access.OrgType) {
 		return
 	}
 	switch o := c.orgs[id]; {
+	case o == nil && c.external(Ref{Path: path, Kind: RefOrganization, ID: id, OrgType: want}):
 	case o == nil:
 		c.addf(path, "unknown organization %q", id)
 	case o.Type != want:
@@ -300,7 +319,7 @@ func (c *checker) checkRoles() {
 			continue
 		}
 		c.roles[r.ID] = r.OrganizationID
-		if c.orgs[r.OrganizationID] == nil {
+		if c.orgs[r.OrganizationID] == nil && !c.external(Ref{Path: path + ".organizationId", Kind: RefOrganization, ID: r.OrganizationID}) {
 			c.addf(path+".organizationId", "unknown organization %q", r.OrganizationID)
 		}
 		c.text(path+".name", r.Name, 200, false)
@@ -325,7 +344,7 @@ func (c *checker) checkUsers() {
 			continue
 		}
 		seen[u.ID] = true
-		if c.orgs[u.OrganizationID] == nil {
+		if c.orgs[u.OrganizationID] == nil && !c.external(Ref{Path: path + ".organizationId", Kind: RefOrganization, ID: u.OrganizationID}) {
 			c.addf(path+".organizationId", "unknown organization %q", u.OrganizationID)
 		}
 		c.text(path+".name", u.Name, 200, false)
@@ -334,6 +353,7 @@ func (c *checker) checkUsers() {
 			switch org, ok := c.roles[id]; {
 			case slices.Contains(u.RoleIDs[:j], id):
 				c.addf(fmt.Sprintf("%s.roleIds[%d]", path, j), "role %q is listed twice", id)
+			case !ok && c.external(Ref{Path: fmt.Sprintf("%s.roleIds[%d]", path, j), Kind: RefRole, ID: id}):
 			case !ok:
 				c.addf(fmt.Sprintf("%s.roleIds[%d]", path, j), "unknown role %q", id)
 			case org != u.OrganizationID:
@@ -355,7 +375,7 @@ func (c *checker) checkLicenses() {
 			PurchasedInstances: l.PurchasedInstances, ScanLimit: l.ScanLimit, ScansUsed: l.ScansUsed,
 			CustomerNote: deref(l.CustomerNote)}
 		product, known := c.products[l.ProductID]
-		if !known {
+		if !known && !c.external(Ref{Path: path + ".productId", Kind: RefProduct, ID: l.ProductID}) {
 			c.addf(path+".productId", "unknown product %q", l.ProductID)
 		}
 		c.licenseOrgs(path, l, &lic)
@@ -388,6 +408,9 @@ func (c *checker) licenseOrgs(path string, l License, lic *license.License) {
 	for j, id := range l.OrganizationIDs {
 		p := fmt.Sprintf("%s.organizationIds[%d]", path, j)
 		switch o := c.orgs[id]; {
+		case o == nil && !seen[id] && c.external(Ref{Path: p, Kind: RefOrganization, ID: id, OrgType: access.OrgCustomer}):
+			seen[id] = true
+			lic.OrganizationIDs = append(lic.OrganizationIDs, id)
 		case o == nil:
 			c.addf(p, "unknown organization %q", id)
 		case o.Type != access.OrgCustomer:
@@ -424,6 +447,7 @@ func (c *checker) checkDeployments() {
 		okID := c.id(path+".deploymentId", d.DeploymentID)
 		lic := c.licenses[d.LicenseKey]
 		switch {
+		case lic == nil && c.external(Ref{Path: path + ".licenseKey", Kind: RefLicense, ID: d.LicenseKey}):
 		case lic == nil:
 			c.addf(path+".licenseKey", "unknown license %q", d.LicenseKey)
 		case c.products[lic.ProductID].Category == license.CloudService:
@@ -461,12 +485,13 @@ func (c *checker) checkNotes() {
 	for i, n := range c.doc.PartnerNotes {
 		path := fmt.Sprintf("partnerNotes[%d]", i)
 		switch o := c.orgs[n.OrganizationID]; {
+		case o == nil && c.external(Ref{Path: path + ".organizationId", Kind: RefOrganization, ID: n.OrganizationID}):
 		case o == nil:
 			c.addf(path+".organizationId", "unknown organization %q", n.OrganizationID)
 		case !o.Type.Partner():
 			c.addf(path+".organizationId", "%q is a %s; partner notes belong to distributors and resellers", n.OrganizationID, o.Type)
 		}
-		if c.licenses[n.LicenseKey] == nil {
+		if c.licenses[n.LicenseKey] == nil && !c.external(Ref{Path: path + ".licenseKey", Kind: RefLicense, ID: n.LicenseKey}) {
 			c.addf(path+".licenseKey", "unknown license %q", n.LicenseKey)
 		}
 		k := [2]string{n.OrganizationID, n.LicenseKey}
@@ -482,6 +507,62 @@ func (c *checker) checkNotes() {
 			note.UpdatedAt, _ = c.timestamp(path+".updatedAt", *n.UpdatedAt)
 		}
 		c.ds.Notes = append(c.ds.Notes, note)
+	}
+}
+
+// checkRemoved checks a delta's removals: each names something the
+// document does not also carry, and what the document does not hold is a
+// reference to the table.
+func (c *checker) checkRemoved() {
+	r := c.doc.Removed
+	if r == nil || !c.delta {
+		return
+	}
+	for i, key := range r.Licenses {
+		path := fmt.Sprintf("removed.licenses[%d]", i)
+		switch {
+		case !c.id(path, key):
+		case c.licenses[key] != nil:
+			c.addf(path, "license %q is both in the document and removed", key)
+		case slices.Contains(r.Licenses[:i], key):
+			c.addf(path, "license %q is listed twice", key)
+		default:
+			c.external(Ref{Path: path, Kind: RefLicense, ID: key})
+			c.ds.Removed.Licenses = append(c.ds.Removed.Licenses, key)
+		}
+	}
+	for i, s := range r.Deployments {
+		path := fmt.Sprintf("removed.deployments[%d]", i)
+		ref := DeploymentRef{DeploymentID: s}
+		if key, dep, ok := strings.Cut(s, "/"); ok {
+			ref = DeploymentRef{LicenseKey: key, DeploymentID: dep}
+			if !c.id(path, key) {
+				continue
+			}
+		}
+		switch {
+		case !c.id(path, ref.DeploymentID):
+		case ref.LicenseKey != "" && c.deployments[[2]string{ref.LicenseKey, ref.DeploymentID}]:
+			c.addf(path, "deployment %q is both in the document and removed", s)
+		case slices.Contains(r.Deployments[:i], s):
+			c.addf(path, "deployment %q is listed twice", s)
+		default:
+			c.external(Ref{Path: path, Kind: RefDeployment, ID: ref.DeploymentID, LicenseKey: ref.LicenseKey})
+			c.ds.Removed.Deployments = append(c.ds.Removed.Deployments, ref)
+		}
+	}
+	for i, orgID := range r.Organizations {
+		path := fmt.Sprintf("removed.organizations[%d]", i)
+		switch {
+		case !c.id(path, orgID):
+		case c.orgs[orgID] != nil:
+			c.addf(path, "organization %q is both in the document and removed", orgID)
+		case slices.Contains(r.Organizations[:i], orgID):
+			c.addf(path, "organization %q is listed twice", orgID)
+		default:
+			c.external(Ref{Path: path, Kind: RefOrganization, ID: orgID, OrgType: access.OrgCustomer})
+			c.ds.Removed.Organizations = append(c.ds.Removed.Organizations, orgID)
+		}
 	}
 }
 

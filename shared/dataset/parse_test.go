@@ -106,7 +106,9 @@ func TestParseRefuses(t *testing.T) {
 		{"parent is not a customer", modify(t, func(d map[string]any) { item(d, "organizations", 3)["parentId"] = "d1" }), []string{"organizations[3].parentId"}},
 		{"parent cycle", modify(t, func(d map[string]any) { item(d, "organizations", 2)["parentId"] = "c1s" }), []string{"organizations[2].parentId", "organizations[3].parentId"}},
 		{"reseller is a distributor", modify(t, func(d map[string]any) { item(d, "organizations", 2)["resellerId"] = "d1" }), []string{"organizations[2].resellerId"}},
-		{"customer without distributor", modify(t, func(d map[string]any) { delete(item(d, "organizations", 2), "distributorId") }), []string{"organizations[2].distributorId", "organizations[3].distributorId"}},
+		{"unknown mode", modify(t, func(d map[string]any) { d["mode"] = "partial" }), []string{"mode"}},
+		{"removals in a full document", modify(t, func(d map[string]any) { d["removed"] = map[string]any{"licenses": []any{"K9"}} }), []string{"removed"}},
+		{"unknown organization of a license", modify(t, func(d map[string]any) { item(d, "licenses", 0)["organizationIds"] = []any{"c9"} }), []string{"licenses[0].organizationIds[0]"}},
 		{"unknown role", modify(t, func(d map[string]any) { item(d, "users", 0)["roleIds"] = []any{"ghost"} }), []string{"users[0].roleIds[0]"}},
 		{"bad level", modify(t, func(d map[string]any) {
 			item(d, "roles", 0)["permissions"] = map[string]any{"license_management.customer_organizations": "admin"}
@@ -154,5 +156,62 @@ func TestParseRefuses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A customer with no distributor anywhere in its chain was sold directly by
+// the vendor: valid data.
+func TestParseDirectCustomer(t *testing.T) {
+	doc := modify(t, func(d map[string]any) {
+		delete(item(d, "organizations", 2), "distributorId")
+		delete(item(d, "organizations", 2), "resellerId")
+	})
+	ds, err := dataset.Parse(strings.NewReader(doc))
+	if err != nil {
+		t.Fatalf("a direct customer is refused: %v", err)
+	}
+	if ds.Mode != dataset.Full {
+		t.Errorf("mode = %q, want full by default", ds.Mode)
+	}
+}
+
+// A delta may refer to what the table holds: those references are handed to
+// the store to check, with their paths, instead of being refused here.
+func TestParseDelta(t *testing.T) {
+	const delta = `{"mode":"delta",
+ "organizations":[{"id":"c2","name":"New","type":"customer","parentId":"c1"}],
+ "licenses":[{"key":"K3","productId":"core","organizationIds":["c2","c7"],"type":"purchased","startDate":"2026-01-01","expirationDate":"2027-01-01","purchasedInstances":1}],
+ "deployments":[{"deploymentId":"dep9","licenseKey":"K1","activatedAt":"2026-03-01T00:00:00Z"}],
+ "removed":{"licenses":["K2"],"deployments":["K1/dep1","dep4"],"organizations":["c5"]}}`
+	ds, err := dataset.Parse(strings.NewReader(delta))
+	if err != nil {
+		t.Fatalf("delta refused: %v", err)
+	}
+	got := map[string]dataset.Ref{}
+	for _, r := range ds.Refs {
+		got[r.Path] = r
+	}
+	for path, want := range map[string]dataset.Ref{
+		"organizations[0].parentId":      {Kind: dataset.RefOrganization, ID: "c1", OrgType: "customer"},
+		"licenses[0].productId":          {Kind: dataset.RefProduct, ID: "core"},
+		"licenses[0].organizationIds[1]": {Kind: dataset.RefOrganization, ID: "c7", OrgType: "customer"},
+		"deployments[0].licenseKey":      {Kind: dataset.RefLicense, ID: "K1"},
+		"removed.licenses[0]":            {Kind: dataset.RefLicense, ID: "K2"},
+		"removed.deployments[0]":         {Kind: dataset.RefDeployment, ID: "dep1", LicenseKey: "K1"},
+		"removed.deployments[1]":         {Kind: dataset.RefDeployment, ID: "dep4"},
+		"removed.organizations[0]":       {Kind: dataset.RefOrganization, ID: "c5", OrgType: "customer"},
+	} {
+		want.Path = path
+		if got[path] != want {
+			t.Errorf("ref at %s = %+v, want %+v", path, got[path], want)
+		}
+	}
+	if ds.Mode != dataset.Delta || len(ds.Removed.Licenses) != 1 || len(ds.Removed.Deployments) != 2 || len(ds.Removed.Organizations) != 1 {
+		t.Errorf("delta = mode %q, removed %+v", ds.Mode, ds.Removed)
+	}
+	// What the document itself gets wrong is still refused.
+	bad := strings.Replace(delta, `"removed":{"licenses":["K2"]`, `"removed":{"licenses":["K3"]`, 1)
+	if _, err := dataset.Parse(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "removed.licenses[0]") {
+		t.Errorf("a license both in the delta and removed: %v", err)
 	}
 }

@@ -31,14 +31,18 @@ type ImportOptions struct {
 	Progress io.Writer
 	// Writers is the number of concurrent BatchWriteItem calls; 0 means 4.
 	Writers int
+	// DryRun plans the import and counts what it would write, without
+	// writing anything.
+	DryRun bool
 }
 
-// ImportResult counts what an import did.
+// ImportResult counts what an import did, or would do (DryRun).
 type ImportResult struct {
-	Puts      int // items written
-	Deletes   int // stale copies removed
-	Unchanged int // items of the data set that already held the same values
-	Events    int // history events recorded, among Puts
+	Mode      dataset.Mode `json:"mode"`
+	Written   int          `json:"written"`   // items put
+	Deleted   int          `json:"deleted"`   // items deleted
+	Unchanged int          `json:"unchanged"` // items of the data set that already held the same values
+	Events    int          `json:"events"`    // history events recorded, among Written
 }
 
 // Import loads a checked data set into the table as an idempotent upsert:
@@ -75,15 +79,22 @@ func (s *Store) Import(ctx context.Context, ds *dataset.Dataset, opts ImportOpti
 	if err := im.plan(); err != nil {
 		return ImportResult{}, err
 	}
+	im.result.Mode = ds.Mode
+	if ds.Mode != dataset.Full {
+		return ImportResult{}, fmt.Errorf("import: %s documents are not supported by this version of the store", ds.Mode)
+	}
 	total := len(im.phase1) + len(im.events) + len(im.phase2)
 	im.progress("import: %d items to write, %d unchanged", total, im.result.Unchanged)
+	if opts.DryRun {
+		return im.result, nil
+	}
 	for _, phase := range [][]types.WriteRequest{im.phase1, im.events, im.phase2} {
 		if err := im.write(ctx, phase, total); err != nil {
 			return im.result, err
 		}
 	}
 	im.progress("import: done: %d written, %d deleted, %d unchanged, %d events",
-		im.result.Puts, im.result.Deletes, im.result.Unchanged, im.result.Events)
+		im.result.Written, im.result.Deleted, im.result.Unchanged, im.result.Events)
 	return im.result, nil
 }
 
@@ -285,7 +296,7 @@ func (im *importer) plan() error {
 			for _, partner := range []string{attrString(old, "soldBy"), attrString(old, "soldThrough")} {
 				if partner != "" && !wanted[itemID(pkPartner+partner, skCustomer+o.ID)] {
 					im.phase1 = append(im.phase1, del(key(pkPartner+partner, skCustomer+o.ID)))
-					im.result.Deletes++
+					im.result.Deleted++
 				}
 			}
 		}
@@ -469,7 +480,7 @@ func (im *importer) sweepCopies() {
 	for _, id := range stale {
 		item := im.existing[id]
 		im.phase1 = append(im.phase1, del(key(attrString(item, attrPK), attrString(item, attrSK))))
-		im.result.Deletes++
+		im.result.Deleted++
 	}
 }
 
@@ -561,7 +572,7 @@ func (im *importer) upsert(phase *[]types.WriteRequest, v any) error {
 		return nil
 	}
 	*phase = append(*phase, put(item))
-	im.result.Puts++
+	im.result.Written++
 	return nil
 }
 
@@ -572,7 +583,7 @@ func (im *importer) insert(phase *[]types.WriteRequest, v any) error {
 		return err
 	}
 	*phase = append(*phase, put(item))
-	im.result.Puts++
+	im.result.Written++
 	if _, ok := v.(eventItem); ok {
 		im.result.Events++
 	}

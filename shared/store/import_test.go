@@ -77,7 +77,7 @@ func TestImportWritesTheKeyDesign(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Errorf("items by kind:\n got %v\nwant %v", got, want)
 	}
-	if res.Puts != len(items) || res.Events != baseEvents || res.Deletes != 0 || res.Unchanged != 0 {
+	if res.Written != len(items) || res.Events != baseEvents || res.Deleted != 0 || res.Unchanged != 0 {
 		t.Errorf("got %+v, want Puts=%d (the items in the table), Events=%d, no deletes, nothing unchanged", res, len(items), baseEvents)
 	}
 }
@@ -99,19 +99,19 @@ func TestImportTwiceWritesNothing(t *testing.T) {
 			ds := checked(t, tt.doc())
 			first := w.load(ds, importNow)
 			before := len(w.scanAll())
-			if first.Puts == 0 || first.Events == 0 {
+			if first.Written == 0 || first.Events == 0 {
 				t.Fatalf("first import: got %+v, want puts and events", first)
 			}
-			if before != first.Puts {
-				t.Errorf("first import: table holds %d items, want %d (its puts)", before, first.Puts)
+			if before != first.Written {
+				t.Errorf("first import: table holds %d items, want %d (its puts)", before, first.Written)
 			}
 
 			second := w.load(ds, importNow.Add(36*time.Hour))
-			if second.Puts != 0 || second.Deletes != 0 || second.Events != 0 {
-				t.Errorf("second import: got %d puts, %d deletes, %d events, want none", second.Puts, second.Deletes, second.Events)
+			if second.Written != 0 || second.Deleted != 0 || second.Events != 0 {
+				t.Errorf("second import: got %d puts, %d deletes, %d events, want none", second.Written, second.Deleted, second.Events)
 			}
-			if want := first.Puts - first.Events; second.Unchanged != want {
-				t.Errorf("second import: got %d unchanged, want %d (first puts %d minus events %d)", second.Unchanged, want, first.Puts, first.Events)
+			if want := first.Written - first.Events; second.Unchanged != want {
+				t.Errorf("second import: got %d unchanged, want %d (first puts %d minus events %d)", second.Unchanged, want, first.Written, first.Events)
 			}
 			if after := len(w.scanAll()); after != before {
 				t.Errorf("table holds %d items after the second import, want %d", after, before)

@@ -98,8 +98,8 @@ func (w *world) loadDoc(doc dataset.Document, now time.Time) store.ImportResult 
 func (w *world) assertSettled(doc dataset.Document, now time.Time) {
 	w.t.Helper()
 	res := w.loadDoc(doc, now)
-	if res.Puts != 0 || res.Deletes != 0 {
-		w.t.Errorf("importing the same document again: got %d puts and %d deletes, want none (%+v)", res.Puts, res.Deletes, res)
+	if res.Written != 0 || res.Deleted != 0 {
+		w.t.Errorf("importing the same document again: got %d puts and %d deletes, want none (%+v)", res.Written, res.Deleted, res)
 	}
 }
 
