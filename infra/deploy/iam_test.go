@@ -73,6 +73,8 @@ var exercises = map[string]exercise{
 		{method: "POST", path: "/v1/licenses/FREE-10/activations", body: `{"deploymentId":"srv-1","name":"one"}`, user: "d1-viewer", status: 200},
 		{method: "POST", path: "/v1/licenses/FULL-1/activations", body: `{"deploymentId":"srv-2"}`, user: "d1-viewer", status: 409},
 		{method: "DELETE", path: "/v1/licenses/FREE-10/activations/srv-1", user: "d1-viewer", status: 204},
+		// Active again: the kept inactive deployment is deleted.
+		{method: "POST", path: "/v1/licenses/FREE-10/activations", body: `{"deploymentId":"srv-1","name":"one"}`, user: "d1-viewer", status: 201},
 	}},
 	"notes": {requests: []request{
 		{method: "PUT", path: "/v1/licenses/FREE-10/partner-note", body: `{"text":"call in May","version":0}`, user: "d1-admin", status: 200},

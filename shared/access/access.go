@@ -5,8 +5,6 @@ package access
 
 import (
 	"fmt"
-	"slices"
-	"sort"
 )
 
 // OrgType is the kind of an organization.
@@ -27,7 +25,7 @@ func (t OrgType) Partner() bool { return t == OrgDistributor || t == OrgReseller
 
 // Organization is a distributor, reseller or customer organization. A customer
 // sub-organization names its main organization in ParentID and inherits the
-// parent's distributor and reseller where it has none of its own.
+// nearest ancestor's distributor and reseller where it has none of its own.
 type Organization struct {
 	ID                 string  `json:"id"`
 	Name               string  `json:"name"`
@@ -36,6 +34,12 @@ type Organization struct {
 	DistributorID      string  `json:"-"`
 	ResellerID         string  `json:"-"`
 	ExpiringWindowDays *int    `json:"-"`
+	// Of a partner, as of the last import: how many customer organizations
+	// it sees, how many licenses are assigned to them, and (a reseller) the
+	// distributors through which it sells.
+	Customers int      `json:"-"`
+	Licenses  int      `json:"-"`
+	Via       []string `json:"-"`
 }
 
 // Level is an access level granted by a role on a role object.
@@ -116,53 +120,30 @@ type Ref struct {
 	Name string `json:"name"`
 }
 
-// Customer is a customer organization as one partner sees it. Reseller is
-// set only when the partner is a distributor and the customer was sold
+// Customer is a customer organization as one partner sees it, as of the
+// last import. ParentID is set only when the partner sees the parent too;
+// Reseller only when the partner is a distributor and the customer was sold
 // through a reseller.
 type Customer struct {
 	ID       string
 	Name     string
 	ParentID string
 	Reseller *Ref
-	// Licenses is the number of licenses assigned to the organization as of
-	// the last import: the size of a report before it is read.
-	Licenses int
+	// LicenseCount is the number of licenses shown under the organization
+	// to this partner (sub-organization priority applied, hidden products
+	// left out, expired included); Licenses the number assigned to it, the
+	// size of an export before it is read.
+	LicenseCount int
+	Licenses     int
 }
 
-// Scope is what a signed-in user may see and do in the Customer
-// Organizations feature.
+// Scope is who a signed-in user is in the Customer Organizations feature:
+// the user, its organization and the level its roles grant. What the
+// partner sees is read where an operation needs it, not with every caller.
 type Scope struct {
-	User      User
-	Partner   Organization
-	Level     Level
-	customers map[string]*Customer
-	ordered   []*Customer
-}
-
-// NewScope returns the scope of user, who belongs to org, holds level, and
-// whose organization sees customers. Customers of a non-partner organization
-// are ignored.
-func NewScope(user User, org Organization, level Level, customers []Customer) *Scope {
-	s := &Scope{User: user, Partner: org, Level: level, customers: make(map[string]*Customer)}
-	if !org.Type.Partner() {
-		return s
-	}
-	for i := range customers {
-		c := customers[i]
-		if org.Type == OrgReseller {
-			c.Reseller = nil
-		}
-		s.customers[c.ID] = &c
-		s.ordered = append(s.ordered, &c)
-	}
-	sort.Slice(s.ordered, func(i, j int) bool {
-		a, b := s.ordered[i], s.ordered[j]
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		return a.ID < b.ID
-	})
-	return s
+	User    User
+	Partner Organization
+	Level   Level
 }
 
 // ExpiringWindow returns the expiring window of the scope's partner: its own
@@ -177,56 +158,11 @@ func (s *Scope) ExpiringWindow(def int) int {
 // Visible reports whether the Customer Organizations feature is shown to the
 // user: a partner organization with at least one customer, and read access.
 func (s *Scope) Visible() bool {
-	return s.Partner.Type.Partner() && len(s.customers) > 0 && s.Level >= Read
+	return s.Partner.Type.Partner() && s.Partner.Customers > 0 && s.Level >= Read
 }
 
-// Customer returns the visible customer organization id, or nil.
-func (s *Scope) Customer(id string) *Customer { return s.customers[id] }
-
-// Customers returns the visible customer organizations ordered by name.
-func (s *Scope) Customers() []*Customer { return s.ordered }
-
-// Placement returns the visible organizations, among orgIDs, under which a
-// license assigned to orgIDs is shown. A license assigned to an organization
-// and also to one of its sub-organizations (at any depth) is shown only under
-// the sub-organization. Only visible organizations count, so a license whose
-// sub-organization the partner cannot see stays under the main organization.
-// The result may share orgIDs' storage; callers only read it.
-func (s *Scope) Placement(orgIDs []string) []string {
-	if len(orgIDs) == 1 { // most licenses: no priority to apply, nothing to allocate
-		if s.customers[orgIDs[0]] == nil {
-			return nil
-		}
-		return orgIDs
-	}
-	var shown []string
-	for _, id := range orgIDs {
-		if s.customers[id] == nil {
-			continue
-		}
-		shadowed := false
-		for _, other := range orgIDs {
-			if other != id && s.descends(other, id) {
-				shadowed = true
-				break
-			}
-		}
-		if !shadowed && !slices.Contains(shown, id) {
-			shown = append(shown, id)
-		}
-	}
-	return shown
-}
-
-// descends reports whether the visible organization id has ancestor among its
-// visible parents. The walk is bounded so that a cycle in bad data cannot hang it.
-func (s *Scope) descends(id, ancestor string) bool {
-	c := s.customers[id]
-	for depth := 0; c != nil && depth < 16; depth++ {
-		if c.ParentID == ancestor {
-			return true
-		}
-		c = s.customers[c.ParentID]
-	}
-	return false
+// Sees reports whether the scope's partner is the distributor or the
+// reseller of a customer organization sold through dist and res.
+func (s *Scope) Sees(dist, res string) bool {
+	return s.Partner.ID != "" && (s.Partner.ID == dist || s.Partner.ID == res)
 }

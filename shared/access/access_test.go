@@ -31,23 +31,22 @@ func TestLevelOf(t *testing.T) {
 }
 
 func TestVisible(t *testing.T) {
-	customers := []access.Customer{{ID: "c1", Name: "C1"}}
 	tests := []struct {
 		name      string
 		orgType   access.OrgType
 		level     access.Level
-		customers []access.Customer
+		customers int
 		want      bool
 	}{
-		{"distributor with read", access.OrgDistributor, access.Read, customers, true},
-		{"reseller with full", access.OrgReseller, access.Full, customers, true},
-		{"no access", access.OrgDistributor, access.None, customers, false},
-		{"no customers", access.OrgReseller, access.Full, nil, false},
-		{"customer organization", access.OrgCustomer, access.Full, customers, false},
+		{"distributor with read", access.OrgDistributor, access.Read, 1, true},
+		{"reseller with full", access.OrgReseller, access.Full, 3, true},
+		{"no access", access.OrgDistributor, access.None, 1, false},
+		{"no customers", access.OrgReseller, access.Full, 0, false},
+		{"customer organization", access.OrgCustomer, access.Full, 1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sc := access.NewScope(access.User{}, access.Organization{ID: "p", Type: tt.orgType}, tt.level, tt.customers)
+			sc := access.Scope{Partner: access.Organization{ID: "p", Type: tt.orgType, Customers: tt.customers}, Level: tt.level}
 			if got := sc.Visible(); got != tt.want {
 				t.Errorf("Visible() = %v, want %v", got, tt.want)
 			}
@@ -55,63 +54,98 @@ func TestVisible(t *testing.T) {
 	}
 }
 
-func TestResellerSeesNoResellerColumn(t *testing.T) {
-	c := access.Customer{ID: "c1", Name: "C1", Reseller: &access.Ref{ID: "r", Name: "R"}}
-	sc := access.NewScope(access.User{}, access.Organization{ID: "r", Type: access.OrgReseller}, access.Read, []access.Customer{c})
-	if got := sc.Customer("c1").Reseller; got != nil {
-		t.Errorf("reseller sees reseller %+v, want nil", got)
+// world is a hierarchy for the tests: d1 sells main, sub and subsub (subsub
+// through reseller r1, sub and subsub inheriting the distributor), d2 sells
+// other; direct has no distributor and r1 as its reseller.
+func world() *access.Hierarchy {
+	orgs := map[string]*access.Organization{}
+	for _, o := range []access.Organization{
+		{ID: "d1", Type: access.OrgDistributor}, {ID: "d2", Type: access.OrgDistributor}, {ID: "r1", Type: access.OrgReseller},
+		{ID: "main", Type: access.OrgCustomer, DistributorID: "d1"},
+		{ID: "sub", Type: access.OrgCustomer, ParentID: "main"},
+		{ID: "subsub", Type: access.OrgCustomer, ParentID: "sub", ResellerID: "r1"},
+		{ID: "other", Type: access.OrgCustomer, DistributorID: "d2"},
+		{ID: "direct", Type: access.OrgCustomer, ResellerID: "r1"},
+	} {
+		orgs[o.ID] = &o
 	}
-	dist := access.NewScope(access.User{}, access.Organization{ID: "d", Type: access.OrgDistributor}, access.Read, []access.Customer{c})
-	if got := dist.Customer("c1").Reseller; got == nil || got.ID != "r" {
-		t.Errorf("distributor sees reseller %+v, want r", got)
+	return access.NewHierarchy(orgs)
+}
+
+func TestSellers(t *testing.T) {
+	h := world()
+	for _, tt := range []struct{ org, dist, res string }{
+		{"main", "d1", ""}, {"sub", "d1", ""}, {"subsub", "d1", "r1"}, {"other", "d2", ""},
+		{"direct", "", ""}, // sold directly: nobody sees it, its reseller neither
+	} {
+		if d, r := h.Sellers(tt.org); d != tt.dist || r != tt.res {
+			t.Errorf("Sellers(%s) = %q, %q; want %q, %q", tt.org, d, r, tt.dist, tt.res)
+		}
+	}
+	if h.Sees("r1", "direct") || h.Sees("d1", "other") || !h.Sees("r1", "subsub") || h.Sees("r1", "sub") {
+		t.Error("Sees does not follow the sellers")
+	}
+	// A parent the partner cannot see is not named to it.
+	if got := h.VisibleParent("r1", "subsub"); got != "" {
+		t.Errorf("r1 sees subsub's parent as %q, want none", got)
+	}
+	if got := h.VisibleParent("d1", "subsub"); got != "sub" {
+		t.Errorf("d1 sees subsub's parent as %q, want sub", got)
 	}
 }
 
 func TestPlacement(t *testing.T) {
-	all := []access.Customer{
-		{ID: "main", Name: "Main"},
-		{ID: "sub", Name: "Sub", ParentID: "main"},
-		{ID: "subsub", Name: "Subsub", ParentID: "sub"},
-		{ID: "other", Name: "Other"},
-	}
-	scope := func(ids ...string) *access.Scope {
-		var cs []access.Customer
-		for _, c := range all {
-			if slices.Contains(ids, c.ID) {
-				cs = append(cs, c)
-			}
-		}
-		return access.NewScope(access.User{}, access.Organization{ID: "d", Type: access.OrgDistributor}, access.Read, cs)
-	}
+	h := world()
 	tests := []struct {
 		name    string
-		visible []string
+		partner string
 		orgs    []string
 		want    []string
 	}{
-		{"main only", []string{"main", "sub"}, []string{"main"}, []string{"main"}},
-		{"main and sub: only sub", []string{"main", "sub"}, []string{"main", "sub"}, []string{"sub"}},
-		{"order does not matter", []string{"main", "sub"}, []string{"sub", "main"}, []string{"sub"}},
-		{"sub not visible: stays under main", []string{"main"}, []string{"main", "sub"}, []string{"main"}},
-		{"deeper levels", []string{"main", "sub", "subsub"}, []string{"main", "subsub"}, []string{"subsub"}},
-		{"unrelated organizations: both", []string{"main", "other"}, []string{"main", "other"}, []string{"main", "other"}},
-		{"none visible", []string{"other"}, []string{"main", "sub"}, nil},
+		{"main only", "d1", []string{"main"}, []string{"main"}},
+		{"main and sub: only sub", "d1", []string{"main", "sub"}, []string{"sub"}},
+		{"order does not matter", "d1", []string{"sub", "main"}, []string{"sub"}},
+		{"deeper levels", "d1", []string{"main", "subsub"}, []string{"subsub"}},
+		{"top and bottom of three levels", "d1", []string{"main", "sub", "subsub"}, []string{"subsub"}},
+		{"the reseller sees only the bottom", "r1", []string{"main", "subsub"}, []string{"subsub"}},
+		{"unrelated organizations: both", "d1", []string{"main", "other"}, []string{"main"}},
+		{"another distributor's", "d2", []string{"main", "other"}, []string{"other"}},
+		{"none visible", "d2", []string{"main", "sub"}, nil},
+		{"a direct customer's", "r1", []string{"direct"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := scope(tt.visible...).Placement(tt.orgs)
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("Placement(%v) = %v, want %v", tt.orgs, got, tt.want)
+			if got := h.Placement(tt.partner, tt.orgs); !slices.Equal(got, tt.want) {
+				t.Errorf("Placement(%s, %v) = %v, want %v", tt.partner, tt.orgs, got, tt.want)
 			}
 		})
 	}
 }
 
+// Priority applies along chains the partner sees: with the middle of three
+// levels sold through another reseller, the reseller of the top and bottom
+// sees both as organizations of their own.
+func TestPlacementAlongVisibleChains(t *testing.T) {
+	orgs := map[string]*access.Organization{
+		"top":    {ID: "top", Type: access.OrgCustomer, DistributorID: "d", ResellerID: "r"},
+		"mid":    {ID: "mid", Type: access.OrgCustomer, ParentID: "top", ResellerID: "other"},
+		"bottom": {ID: "bottom", Type: access.OrgCustomer, ParentID: "mid", ResellerID: "r"},
+	}
+	h := access.NewHierarchy(orgs)
+	if got := h.Placement("r", []string{"top", "bottom"}); !slices.Equal(got, []string{"top", "bottom"}) {
+		t.Errorf("reseller r: %v, want both", got)
+	}
+	if got := h.Placement("d", []string{"top", "bottom"}); !slices.Equal(got, []string{"bottom"}) {
+		t.Errorf("distributor d: %v, want bottom only", got)
+	}
+}
+
 func TestPlacementSurvivesCycles(t *testing.T) {
-	cs := []access.Customer{{ID: "a", ParentID: "b"}, {ID: "b", ParentID: "a"}}
-	sc := access.NewScope(access.User{}, access.Organization{Type: access.OrgDistributor}, access.Read, cs)
-	got := sc.Placement([]string{"a", "b"})
-	if len(got) == 2 {
-		t.Errorf("Placement in a cycle = %v; want one of them to shadow the other", got)
+	h := access.NewHierarchy(map[string]*access.Organization{
+		"a": {ID: "a", Type: access.OrgCustomer, ParentID: "b", DistributorID: "d"},
+		"b": {ID: "b", Type: access.OrgCustomer, ParentID: "a", DistributorID: "d"},
+	})
+	if got := h.Placement("d", []string{"a", "b"}); len(got) > 2 {
+		t.Errorf("Placement in a cycle = %v", got)
 	}
 }

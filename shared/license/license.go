@@ -78,6 +78,10 @@ type Deployment struct {
 	ActivatedAt  time.Time  `json:"activatedAt"`
 	LastSeenAt   *time.Time `json:"lastSeenAt"`
 	Active       bool       `json:"active"`
+	// Imported says that the licensing system reported the deployment,
+	// rather than a partner activating it through the portal: a full import
+	// removes only imported deployments it no longer names.
+	Imported bool `json:"-"`
 }
 
 // MaxNoteLength is the longest partner note, counted in characters.
@@ -102,6 +106,7 @@ const (
 	Activated          EventType = "activated"
 	Deactivated        EventType = "deactivated"
 	PartnerNoteUpdated EventType = "partner_note_updated"
+	Removed            EventType = "removed"
 )
 
 // Event is one entry of a license's history. Actor is a user id, or "import"

@@ -138,7 +138,8 @@ func (s *Service) CreateExport(ctx context.Context, subject string, sel Selectio
 	if err != nil {
 		return nil, err
 	}
-	if _, err := sel.check(sc); err != nil {
+	_, size, err := s.checkSelection(ctx, sc, sel)
+	if err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -147,7 +148,7 @@ func (s *Service) CreateExport(ctx context.Context, subject string, sel Selectio
 	if err := s.store.CreateExport(ctx, e); err != nil {
 		return nil, err
 	}
-	if (cfg.Finisher != nil || cfg.InProcess) && estimate(sc, e.Selection) > cfg.SyncLimit {
+	if (cfg.Finisher != nil || cfg.InProcess) && size > cfg.SyncLimit {
 		if err := s.handOver(ctx, cfg, e); err != nil {
 			if ferr := s.fail(ctx, e, err); ferr != nil {
 				err = errors.Join(err, ferr)
@@ -175,18 +176,6 @@ func (s *Service) handOver(ctx context.Context, cfg *ExportConfig, e *export.Exp
 		}
 	}()
 	return nil
-}
-
-// estimate returns the number of licenses assigned to the selected
-// organizations, as of the last import.
-func estimate(sc *access.Scope, sel report.Selection) int {
-	n := 0
-	for _, c := range sc.Customers() {
-		if sel.All || slices.Contains(sel.OrganizationIDs, c.ID) {
-			n += c.Licenses
-		}
-	}
-	return n
 }
 
 // Exports returns the caller's partner organization's exports, newest
@@ -277,26 +266,13 @@ func (s *Service) finishPending(ctx context.Context, e *export.Export) error {
 }
 
 // partnerScope returns the scope of a partner organization acting on its
-// own, as the schedule and the finishing of exports do: every customer it
-// sees, with full access.
+// own, as the schedule and the finishing of exports do: full access.
 func (s *Service) partnerScope(ctx context.Context, partnerID string) (*access.Scope, error) {
-	var (
-		org       access.Organization
-		customers []access.Customer
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		org, err = s.store.Organization(gctx, partnerID)
-		return err
-	})
-	g.Go(func() (err error) {
-		customers, err = s.store.Customers(gctx, partnerID)
-		return err
-	})
-	if err := g.Wait(); err != nil {
+	org, err := s.store.Organization(ctx, partnerID)
+	if err != nil {
 		return nil, fmt.Errorf("scope of partner %s: %w", partnerID, err)
 	}
-	return access.NewScope(access.User{}, org, access.Full, customers), nil
+	return &access.Scope{Partner: org, Level: access.Full}, nil
 }
 
 // errNothingVisible fails an export whose organizations the partner no
@@ -345,19 +321,19 @@ func (s *Service) fail(ctx context.Context, e *export.Export, cause error) error
 }
 
 // write writes the workbook of the export's selection as the partner sees
-// it now.
+// it now. Organizations of the selection the partner no longer sees are
+// left out; when none is left, the export fails with a reason.
 func (s *Service) write(ctx context.Context, sc *access.Scope, e *export.Export) (string, export.Counts, error) {
-	var sel map[string]bool
+	sel := e.Selection.OrganizationIDs
 	if !e.Selection.All {
-		sel = make(map[string]bool)
-		for _, orgID := range e.Selection.OrganizationIDs {
-			if sc.Customer(orgID) != nil {
-				sel[orgID] = true
-			}
+		customers, err := s.visibleOf(ctx, sc.Partner.ID, sel)
+		if err != nil {
+			return "", export.Counts{}, err
 		}
-		if len(sel) == 0 {
+		if len(customers) == 0 {
 			return "", export.Counts{}, errNothingVisible
 		}
+		sel = customers
 	}
 	rows, err := s.exportRows(ctx, sc, sel, e.CreatedBy)
 	if err != nil {
@@ -366,23 +342,33 @@ func (s *Service) write(ctx context.Context, sc *access.Scope, e *export.Export)
 	return s.cfg.Exports.Files.Write(ctx, e, rows)
 }
 
+// visibleOf returns the ids, among ids, of the partner's customers.
+func (s *Service) visibleOf(ctx context.Context, partnerID string, ids []string) ([]string, error) {
+	customers, err := s.store.KnownCustomers(ctx, partnerID, ids)
+	if err != nil {
+		return nil, err
+	}
+	visible := make([]string, len(customers))
+	for i, c := range customers {
+		visible[i] = c.ID
+	}
+	return visible, nil
+}
+
 // exportRows reads what an export of the selection (nil: all) shows: the
 // rows with the pins of the user who made it (none for scheduled exports)
-// and the partner's notes, and the active deployments of the licenses.
-func (s *Service) exportRows(ctx context.Context, sc *access.Scope, sel map[string]bool, userID string) (*selectionRows, error) {
+// and the partner's notes, and the active deployments of the licenses,
+// each read at the same time as the others.
+func (s *Service) exportRows(ctx context.Context, sc *access.Scope, sel []string, userID string) (*selectionRows, error) {
 	var (
 		onPrem, cloud []report.Row
-		deployments   []license.Deployment
+		listings      []report.Listing
 		notes         map[string]license.Note
 		pins          = map[string]bool{}
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		onPrem, cloud, err = s.rows(gctx, sc, sel)
-		return err
-	})
-	g.Go(func() (err error) {
-		deployments, err = s.store.ActiveDeployments(gctx, sc, sel)
+		onPrem, cloud, listings, err = s.rows(gctx, sc, sel, true)
 		return err
 	})
 	g.Go(func() (err error) {
@@ -399,8 +385,10 @@ func (s *Service) exportRows(ctx context.Context, sc *access.Scope, sel map[stri
 		return nil, err
 	}
 	byLicense := make(map[string][]license.Deployment)
-	for _, d := range deployments {
-		byLicense[d.LicenseKey] = append(byLicense[d.LicenseKey], d)
+	for _, l := range listings {
+		for k, deps := range l.Deployments {
+			byLicense[k] = deps
+		}
 	}
 	for _, deps := range byLicense {
 		slices.SortFunc(deps, func(a, b license.Deployment) int { return a.ActivatedAt.Compare(b.ActivatedAt) })

@@ -13,6 +13,7 @@ import (
 	"github.com/partnerportal/licenses/shared/page"
 	"github.com/partnerportal/licenses/shared/report"
 	"github.com/partnerportal/licenses/shared/store"
+	"golang.org/x/sync/errgroup"
 )
 
 // LicenseDetail is one license as the caller sees it: its row and every
@@ -40,9 +41,22 @@ func (l LicenseDetail) MarshalJSON() ([]byte, error) {
 // visible is a license the caller may see, with its row as the caller sees
 // it: under the first organization it is shown under.
 type visible struct {
-	lic         license.License
+	rec         *store.Record
 	deployments []license.Deployment
 	row         report.Row
+}
+
+// listings returns what partner sees of licenses: each under the
+// organizations it is shown under.
+func listings(partner string, records ...*store.Record) []report.Listing {
+	var out []report.Listing
+	for _, r := range records {
+		for _, o := range r.ShownTo(partner) {
+			org, reseller := o.Ref(partner)
+			out = append(out, report.Listing{Org: org, Reseller: reseller, Licenses: []license.License{r.License}})
+		}
+	}
+	return out
 }
 
 // license loads the caller with the given level and the license with the
@@ -57,20 +71,33 @@ func (s *Service) license(ctx context.Context, subject, key string, need access.
 	if err := id.CheckExternal(key); err != nil {
 		return nil, visible{}, fault.Errorf(fault.Invalid, "%q is not a license key: it %v", key, err)
 	}
-	lic, deployments, err := s.store.License(ctx, key)
-	if err != nil {
+	var (
+		rec         *store.Record
+		deployments []license.Deployment
+		products    map[string]license.Product
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		rec, deployments, err = s.store.License(gctx, key)
+		return err
+	})
+	g.Go(func() (err error) {
+		products, err = s.store.Catalog(gctx)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return nil, visible{}, err
 	}
-	products, err := s.store.Catalog(ctx)
-	if err != nil {
-		return nil, visible{}, err
+	shown := listings(sc.Partner.ID, rec)
+	if len(shown) > 1 {
+		shown = shown[:1]
 	}
-	onPrem, cloud := report.Rows(sc, []license.License{lic}, products, nil, s.cfg.Today(), s.window(sc))
+	onPrem, cloud := report.Rows(shown, products, s.cfg.Today(), s.window(sc))
 	rows := append(onPrem, cloud...)
 	if len(rows) == 0 {
 		return nil, visible{}, fault.Errorf(fault.NotFound, "license %s not found", key)
 	}
-	return sc, visible{lic: lic, deployments: deployments, row: rows[0]}, nil
+	return sc, visible{rec: rec, deployments: deployments, row: rows[0]}, nil
 }
 
 // License returns one license with its deployments, its pin and the
@@ -80,11 +107,11 @@ func (s *Service) License(ctx context.Context, subject, key string) (*LicenseDet
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.view(ctx, sc, false)
+	p, err := s.view(ctx, sc, false, time.Time{})
 	if err != nil {
 		return nil, err
 	}
-	rows := p.apply(sc, []report.Row{v.row})
+	rows := report.Personalize([]report.Row{v.row}, p.pins, p.notes)
 	if err := s.withNotes(ctx, sc, p, rows); err != nil {
 		return nil, err
 	}
@@ -221,7 +248,8 @@ func (s *Service) Deactivate(ctx context.Context, subject, key, deploymentID str
 	if err != nil {
 		return err
 	}
-	return s.store.Deactivate(ctx, key, deploymentID, sc.User.ID, s.now())
+	_, err = s.store.Deactivate(ctx, key, deploymentID, sc.User.ID, s.now())
+	return err
 }
 
 // Pins returns the caller's pinned licenses that it can still see, as rows
@@ -231,7 +259,7 @@ func (s *Service) Pins(ctx context.Context, subject string) ([]report.Row, error
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.view(ctx, sc, false)
+	p, err := s.view(ctx, sc, false, time.Time{})
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +267,7 @@ func (s *Service) Pins(ctx context.Context, subject string) ([]report.Row, error
 	for k := range p.pins {
 		keys = append(keys, k)
 	}
-	licenses, err := s.store.LicensesByKey(ctx, keys)
+	records, err := s.store.LicensesByKey(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -247,8 +275,8 @@ func (s *Service) Pins(ctx context.Context, subject string) ([]report.Row, error
 	if err != nil {
 		return nil, err
 	}
-	onPrem, cloud := report.Rows(sc, licenses, products, nil, s.cfg.Today(), s.window(sc))
-	rows := p.apply(sc, append(onPrem, cloud...))
+	onPrem, cloud := report.Rows(listings(sc.Partner.ID, records...), products, s.cfg.Today(), s.window(sc))
+	rows := report.Personalize(append(onPrem, cloud...), p.pins, p.notes)
 	report.Sort(rows)
 	if err := s.withNotes(ctx, sc, p, rows); err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/partnerportal/licenses/shared/access"
-	"github.com/partnerportal/licenses/shared/report"
 )
 
 // Me is who the caller is, and what the Customer Organizations page is to it.
@@ -43,29 +42,24 @@ type CustomerOrganization struct {
 
 // CustomerOrganizations returns every customer organization the caller's
 // partner sees, main and sub, by name, with the number of licenses shown
-// under it (expired included, hidden products left out). It needs read
-// access.
+// under it (expired included, hidden products left out), as the import
+// counted them: no license is read. It needs read access.
 func (s *Service) CustomerOrganizations(ctx context.Context, subject string) ([]CustomerOrganization, error) {
 	sc, err := s.caller(ctx, subject, access.Read)
 	if err != nil {
 		return nil, err
 	}
-	onPrem, cloud, err := s.rows(ctx, sc, nil)
+	customers, err := s.store.Customers(ctx, sc.Partner.ID)
 	if err != nil {
 		return nil, err
 	}
-	counts := make(map[string]int)
-	for _, list := range [][]report.Row{onPrem, cloud} {
-		for i := range list {
-			counts[list[i].OrganizationID]++
-		}
-	}
-	items := make([]CustomerOrganization, 0, len(sc.Customers()))
-	for _, c := range sc.Customers() {
-		item := CustomerOrganization{ID: c.ID, Name: c.Name, Reseller: c.Reseller, LicenseCount: counts[c.ID]}
+	items := make([]CustomerOrganization, 0, len(customers))
+	for _, c := range customers {
+		item := CustomerOrganization{ID: c.ID, Name: c.Name, Reseller: c.Reseller, LicenseCount: c.LicenseCount}
 		// A parent the partner cannot see is not named: for this partner
-		// the sub-organization stands on its own.
-		if c.ParentID != "" && sc.Customer(c.ParentID) != nil {
+		// the sub-organization stands on its own (the import keeps only a
+		// parent the partner sees).
+		if c.ParentID != "" {
 			item.ParentID = &c.ParentID
 		}
 		items = append(items, item)

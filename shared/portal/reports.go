@@ -3,6 +3,8 @@ package portal
 import (
 	"context"
 	"slices"
+	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/page"
 	"github.com/partnerportal/licenses/shared/report"
+	"github.com/partnerportal/licenses/shared/store"
 )
 
 // MaxSelection is the most organizations one report may name.
@@ -44,10 +47,10 @@ type Report struct {
 	CloudServices Page `json:"cloudServices"`
 }
 
-// check checks a selection against the scope and returns it as a set, nil
-// for all. An organization the partner cannot see is not found, as if it
-// did not exist.
-func (sel Selection) check(sc *access.Scope) (map[string]bool, error) {
+// check checks the form of a selection and returns its distinct ids, nil
+// for all. Whether the partner sees them is the store's to say (an
+// organization it cannot see is not found, as if it did not exist).
+func (sel Selection) check() ([]string, error) {
 	switch {
 	case sel.All && sel.OrganizationIDs != nil:
 		return nil, fault.Errorf(fault.Invalid, `give either "organizationIds" or "all", not both`)
@@ -58,17 +61,31 @@ func (sel Selection) check(sc *access.Scope) (map[string]bool, error) {
 	case len(sel.OrganizationIDs) > MaxSelection:
 		return nil, fault.Errorf(fault.Invalid, "a report covers at most %d organizations; use \"all\" for more", MaxSelection)
 	}
-	set := make(map[string]bool, len(sel.OrganizationIDs))
 	for _, orgID := range sel.OrganizationIDs {
 		if err := id.CheckExternal(orgID); err != nil {
 			return nil, fault.Errorf(fault.Invalid, "organization id %q %v", orgID, err)
 		}
-		if sc.Customer(orgID) == nil {
-			return nil, fault.Errorf(fault.NotFound, "organization %s not found", orgID)
-		}
-		set[orgID] = true
 	}
-	return set, nil
+	return sel.kept().OrganizationIDs, nil
+}
+
+// checkSelection checks a selection and that the partner sees every
+// organization it names, and returns its distinct ids (nil for all) and the
+// licenses they have.
+func (s *Service) checkSelection(ctx context.Context, sc *access.Scope, sel Selection) ([]string, int, error) {
+	ids, err := sel.check()
+	if err != nil || ids == nil {
+		return nil, sc.Partner.Licenses, err
+	}
+	customers, err := s.store.CustomersByID(ctx, sc.Partner.ID, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	n := 0
+	for _, c := range customers {
+		n += c.Licenses
+	}
+	return ids, n, nil
 }
 
 // kept returns what an export or subscription keeps of a checked selection:
@@ -87,28 +104,23 @@ func (sel Selection) kept() report.Selection {
 }
 
 // rows computes the rows the scope's partner sees for a selection (nil for
-// all), in report order without pins.
-func (s *Service) rows(ctx context.Context, sc *access.Scope, sel map[string]bool) (onPrem, cloud []report.Row, err error) {
-	var (
-		products map[string]license.Product
-		licenses []license.License
-	)
+// all), in report order without pins, and the organizations they are of.
+func (s *Service) rows(ctx context.Context, sc *access.Scope, sel []string, withDeployments bool) (onPrem, cloud []report.Row, listings []report.Listing, err error) {
+	var products map[string]license.Product
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		products, err = s.store.Catalog(gctx)
 		return err
 	})
 	g.Go(func() (err error) {
-		// A license shown under a selected organization is always assigned
-		// to it, so only the selected organizations' licenses are read.
-		licenses, err = s.store.Licenses(gctx, sc, sel)
+		listings, err = s.store.View(gctx, sc, sel, withDeployments)
 		return err
 	})
 	if err := g.Wait(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	onPrem, cloud = report.Rows(sc, licenses, products, sel, s.cfg.Today(), s.window(sc))
-	return onPrem, cloud, nil
+	onPrem, cloud = report.Rows(listings, products, s.cfg.Today(), s.window(sc))
+	return onPrem, cloud, listings, nil
 }
 
 // CreateReport computes the report of a selection once, keeps it as a
@@ -119,11 +131,11 @@ func (s *Service) CreateReport(ctx context.Context, subject string, req ReportRe
 	if err != nil {
 		return nil, err
 	}
-	sel, err := req.check(sc)
+	sel, err := req.check()
 	if err != nil {
 		return nil, err
 	}
-	onPrem, cloud, err := s.rows(ctx, sc, sel)
+	onPrem, cloud, listings, err := s.rows(ctx, sc, sel, false)
 	if err != nil {
 		return nil, err
 	}
@@ -131,22 +143,26 @@ func (s *Service) CreateReport(ctx context.Context, subject string, req ReportRe
 	snap := &report.Snapshot{ID: id.New(), PartnerID: sc.Partner.ID, UserID: sc.User.ID, GeneratedAt: now,
 		Today: s.cfg.Today(), Window: s.window(sc), IncludeExpired: req.IncludeExpired,
 		Overview: report.Overviews(onPrem, cloud), ExpiresAt: now.Add(report.Lifetime),
-		Organizations: []access.Ref{}}
-	for _, c := range sc.Customers() {
-		if sel == nil || sel[c.ID] {
-			snap.Organizations = append(snap.Organizations, access.Ref{ID: c.ID, Name: c.Name})
-		}
+		Organizations: make([]access.Ref, 0, len(listings))}
+	for _, l := range listings {
+		snap.Organizations = append(snap.Organizations, l.Org)
 	}
+	slices.SortFunc(snap.Organizations, func(a, b access.Ref) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	if err := s.store.SaveReport(ctx, snap, onPrem, cloud); err != nil {
 		return nil, err
 	}
-	v, err := s.view(ctx, sc, false)
+	v, err := s.view(ctx, sc, false, time.Time{})
 	if err != nil {
 		return nil, err
 	}
 	first := report.Request{Limit: page.DefaultLimit, Filter: report.Filter{IncludeExpired: req.IncludeExpired}}
-	prem, premNext := report.Page(onPrem, v.report(sc), first)
-	cl, clNext := report.Page(cloud, v.report(sc), first)
+	prem, premNext := report.Page(onPrem, v.report(), first)
+	cl, clNext := report.Page(cloud, v.report(), first)
 	if err := s.withNotes(ctx, sc, v, prem, cl); err != nil {
 		return nil, err
 	}
@@ -183,13 +199,13 @@ func (s *Service) ReportPage(ctx context.Context, subject, reportID string, cate
 		return err
 	})
 	g.Go(func() (err error) {
-		v, err = s.view(gctx, sc, r.Query != "")
+		v, err = s.view(gctx, sc, r.Query != "", snap.GeneratedAt)
 		return err
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	items, next := report.Page(rows, v.report(sc), r)
+	items, next := report.Page(rows, v.report(), r)
 	if err := s.withNotes(ctx, sc, v, items); err != nil {
 		return nil, err
 	}
@@ -200,14 +216,22 @@ func (s *Service) ReportPage(ctx context.Context, subject, reportID string, cate
 type personalization struct {
 	pins  map[string]bool
 	notes map[string]license.Note // nil until read
+	gone  store.Gone              // what left the partner's view since the snapshot
 }
 
 // view reads the user's pins and, when allNotes is set (a search that looks
 // into notes), every note of the partner. Otherwise withNotes reads the
-// notes of the rows served, and no more.
-func (s *Service) view(ctx context.Context, sc *access.Scope, allNotes bool) (personalization, error) {
+// notes of the rows served, and no more. For a snapshot made at since, it
+// also reads what left the partner's view after it.
+func (s *Service) view(ctx context.Context, sc *access.Scope, allNotes bool, since time.Time) (personalization, error) {
 	var p personalization
 	g, gctx := errgroup.WithContext(ctx)
+	if !since.IsZero() {
+		g.Go(func() (err error) {
+			p.gone, err = s.store.Gone(gctx, sc.Partner.ID, since)
+			return err
+		})
+	}
 	if allNotes {
 		g.Go(func() (err error) {
 			p.notes, err = s.store.PartnerNotes(gctx, sc.Partner.ID)
@@ -250,20 +274,12 @@ func (s *Service) withNotes(ctx context.Context, sc *access.Scope, p personaliza
 }
 
 // report is the personalization as report.Page takes it. Rows of
-// organizations the partner no longer sees are left out: a snapshot outlives
-// changes of who sells to whom.
-func (p personalization) report(sc *access.Scope) report.View {
-	return report.View{Pins: p.pins, Notes: p.notes, Visible: func(orgID string) bool { return sc.Customer(orgID) != nil }}
-}
-
-// apply drops rows of organizations the partner no longer sees and fills in
-// pins and notes.
-func (p personalization) apply(sc *access.Scope, rows []report.Row) []report.Row {
-	visible := rows[:0:0]
-	for _, row := range rows {
-		if sc.Customer(row.OrganizationID) != nil {
-			visible = append(visible, row)
-		}
+// organizations or licenses that left the partner's view since the snapshot
+// are left out: a snapshot outlives changes of who sells to whom.
+func (p personalization) report() report.View {
+	v := report.View{Pins: p.pins, Notes: p.notes}
+	if len(p.gone.Orgs)+len(p.gone.Licenses) > 0 {
+		v.Visible = func(r *report.Row) bool { return !p.gone.Hides(r.OrganizationID, r.LicenseKey) }
 	}
-	return report.Personalize(visible, p.pins, p.notes)
+	return v
 }

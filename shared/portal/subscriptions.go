@@ -93,7 +93,7 @@ func (s *Service) PutSubscription(ctx context.Context, subject, subID string, re
 	if !req.Frequency.Valid() {
 		return nil, false, fault.Errorf(fault.Invalid, `frequency must be "daily", "weekly" or "monthly"`)
 	}
-	if _, err := req.check(sc); err != nil {
+	if _, _, err := s.checkSelection(ctx, sc, req.Selection); err != nil {
 		return nil, false, err
 	}
 	now := s.now()

@@ -15,32 +15,40 @@ type Selection struct {
 	OrganizationIDs []string `json:"organizationIds,omitempty"`
 }
 
-// Rows returns the rows the scope's partner sees for the licenses, keeping
-// those shown under a selected organization. Licenses of products hidden from
-// partners, or of unknown products, are left out. Each row's status is
-// computed on today with the given expiring window. The rows come back in
-// report order without pins: organization name, product name, license key.
-//
-// Sub-organization priority is applied among every organization the partner
-// sees before the selection filters, so selecting only a main organization
-// does not bring back the licenses shown under its sub-organizations.
-func Rows(scope *access.Scope, licenses []license.License, products map[string]license.Product,
-	selected map[string]bool, today license.Date, window int) (onPrem, cloud []Row) {
-	onPrem = make([]Row, 0, len(licenses))
-	for i := range licenses {
-		l := &licenses[i]
-		p, ok := products[l.ProductID]
-		if !ok || !p.VisibleToPartners {
-			continue
-		}
-		for _, orgID := range scope.Placement(l.OrganizationIDs) {
-			if selected != nil && !selected[orgID] {
+// Listing is the licenses shown to one partner under one of its customer
+// organizations: sub-organization priority has been applied, so a license
+// assigned to an organization and its sub-organization is listed under the
+// sub-organization only. Deployments holds the active deployments by
+// license key, where an export asked for them.
+type Listing struct {
+	Org         access.Ref
+	Reseller    *access.Ref // for a distributor, the reseller the organization was sold through
+	Licenses    []license.License
+	Deployments map[string][]license.Deployment
+}
+
+// Rows returns the rows of the listings: one per license and organization,
+// leaving out licenses of products hidden from partners or unknown. Each
+// row's status is computed on today with the given expiring window. The
+// rows come back in report order without pins: organization name, product
+// name, license key.
+func Rows(listings []Listing, products map[string]license.Product, today license.Date, window int) (onPrem, cloud []Row) {
+	n := 0
+	for i := range listings {
+		n += len(listings[i].Licenses)
+	}
+	onPrem = make([]Row, 0, n)
+	for i := range listings {
+		ls := &listings[i]
+		for j := range ls.Licenses {
+			l := &ls.Licenses[j]
+			p, ok := products[l.ProductID]
+			if !ok || !p.VisibleToPartners {
 				continue
 			}
-			org := scope.Customer(orgID)
 			r := Row{
 				LicenseKey: l.Key, ProductID: p.ID, ProductName: p.Name, Category: p.Category,
-				OrganizationID: org.ID, OrganizationName: org.Name, Reseller: org.Reseller,
+				OrganizationID: ls.Org.ID, OrganizationName: ls.Org.Name, Reseller: ls.Reseller,
 				Status: license.StatusOn(l.ExpirationDate, today, window), Type: l.Type,
 				StartDate: l.StartDate, ExpirationDate: l.ExpirationDate, CustomerNote: l.CustomerNote,
 			}

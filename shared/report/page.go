@@ -183,8 +183,8 @@ func contains[T comparable](list []T, v T) bool {
 type View struct {
 	Pins  map[string]bool
 	Notes map[string]license.Note
-	// Visible, when set, keeps only the rows of organizations it accepts.
-	Visible func(orgID string) bool
+	// Visible, when set, keeps only the rows it accepts.
+	Visible func(r *Row) bool
 }
 
 // Page returns the page of rows that match the request, in display order
@@ -201,7 +201,7 @@ func Page(rows []Row, v View, req Request) (out []Row, next []byte) {
 		}
 		for i := range rows {
 			r := rows[i] // a copy, decorated below
-			if v.Pins[r.LicenseKey] != pinned || (v.Visible != nil && !v.Visible(r.OrganizationID)) {
+			if v.Pins[r.LicenseKey] != pinned || (v.Visible != nil && !v.Visible(&r)) {
 				continue
 			}
 			r.Pinned = pinned

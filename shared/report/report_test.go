@@ -24,12 +24,20 @@ var products = map[string]license.Product{
 	"ita":   {ID: "ita", Name: "MetaDefender IT Access", Category: license.OnPrem, VisibleToPartners: false},
 }
 
-func scope() *access.Scope {
-	return access.NewScope(access.User{ID: "u"}, access.Organization{ID: "d", Type: access.OrgDistributor}, access.Read, []access.Customer{
-		{ID: "a", Name: "Alpha"},
-		{ID: "a-sub", Name: "Alpha Sub", ParentID: "a", Reseller: &access.Ref{ID: "r", Name: "Res"}},
-		{ID: "b", Name: "Beta"},
-	})
+// listings are what a distributor sees of three organizations, a with a
+// sub-organization sold through reseller r.
+func listings(byOrg map[string][]license.License) []report.Listing {
+	orgs := []report.Listing{
+		{Org: access.Ref{ID: "a", Name: "Alpha"}},
+		{Org: access.Ref{ID: "a-sub", Name: "Alpha Sub"}, Reseller: &access.Ref{ID: "r", Name: "Res"}},
+		{Org: access.Ref{ID: "b", Name: "Beta"}},
+	}
+	var out []report.Listing
+	for _, l := range orgs {
+		l.Licenses = byOrg[l.Org.ID]
+		out = append(out, l)
+	}
+	return out
 }
 
 func lic(key, product string, exp int, orgs ...string) license.License {
@@ -46,57 +54,41 @@ func keys(rows []report.Row) []string {
 }
 
 func TestRows(t *testing.T) {
-	licenses := []license.License{
-		lic("K3", "kiosk", 100, "b"),
-		lic("K1", "core", 100, "a", "a-sub"), // shown only under the sub-organization
-		lic("K2", "core", -1, "a"),
-		lic("K4", "ita", 100, "a"),      // hidden product
-		lic("K5", "core", 100, "ghost"), // organization not visible
-		lic("K6", "core", 10, "a", "b"), // two unrelated organizations: under both
-		{Key: "C1", ProductID: "cloud", OrganizationIDs: []string{"b"}, Type: license.Evaluation, ExpirationDate: today, ScanLimit: ptr(100)},
+	onPrem, cloud := report.Rows(listings(map[string][]license.License{
+		"b":     {lic("K3", "kiosk", 100, "b"), lic("K6", "core", 10, "a", "b"), {Key: "C1", ProductID: "cloud", Type: license.Evaluation, ExpirationDate: today, ScanLimit: ptr(100)}},
+		"a":     {lic("K2", "core", -1, "a"), lic("K4", "ita", 100, "a"), lic("K6", "core", 10, "a", "b"), lic("K7", "gone", 10, "a")},
+		"a-sub": {lic("K1", "core", 100, "a", "a-sub")},
+	}), products, today, 30)
+	// Report order: organization name, product name, key; hidden and
+	// unknown products left out; a license under two organizations is a row
+	// under each.
+	if got, want := keys(onPrem), []string{"a/K2", "a/K6", "a-sub/K1", "b/K6", "b/K3"}; !slices.Equal(got, want) {
+		t.Errorf("on-prem rows = %v, want %v", got, want)
 	}
-	tests := []struct {
-		name      string
-		selected  map[string]bool
-		wantPrem  []string
-		wantCloud []string
-	}{
-		{"all", nil, []string{"a/K2", "a/K6", "a-sub/K1", "b/K6", "b/K3"}, []string{"b/C1"}},
-		{"main only: priority applies before the selection", map[string]bool{"a": true}, []string{"a/K2", "a/K6"}, nil},
-		{"sub only", map[string]bool{"a-sub": true}, []string{"a-sub/K1"}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			onPrem, cloud := report.Rows(scope(), licenses, products, tt.selected, today, 30)
-			if got := keys(onPrem); !slices.Equal(got, tt.wantPrem) {
-				t.Errorf("on-prem rows = %v, want %v", got, tt.wantPrem)
-			}
-			if got := keys(cloud); !slices.Equal(got, tt.wantCloud) {
-				t.Errorf("cloud rows = %v, want %v", got, tt.wantCloud)
-			}
-		})
+	if got, want := keys(cloud), []string{"b/C1"}; !slices.Equal(got, want) {
+		t.Errorf("cloud rows = %v, want %v", got, want)
 	}
 }
 
 func TestRowFields(t *testing.T) {
-	onPrem, cloud := report.Rows(scope(), []license.License{
-		lic("K1", "core", 10, "a-sub"),
-		{Key: "C1", ProductID: "cloud", OrganizationIDs: []string{"a"}, Type: license.Evaluation, ExpirationDate: today.AddDays(-3), ScanLimit: ptr(100)},
-	}, products, nil, today, 30)
+	onPrem, cloud := report.Rows(listings(map[string][]license.License{
+		"a-sub": {lic("K1", "core", 10, "a-sub")},
+		"a":     {{Key: "C1", ProductID: "cloud", Type: license.Evaluation, ExpirationDate: today.AddDays(-3), ScanLimit: ptr(100)}},
+	}), products, today, 30)
 	r := onPrem[0]
 	if r.Status != license.Expiring || r.Reseller == nil || r.Reseller.Name != "Res" || r.Deployed != 2 || r.Purchased != 5 {
 		t.Errorf("on-prem row = %+v", r)
 	}
-	if c := cloud[0]; c.Status != license.Expired || c.ScanLimit != 100 || c.ScansUsed != nil {
+	if c := cloud[0]; c.Status != license.Expired || c.ScanLimit != 100 || c.ScansUsed != nil || c.Reseller != nil {
 		t.Errorf("cloud row = %+v", c)
 	}
 }
 
 func TestRowJSON(t *testing.T) {
-	onPrem, cloud := report.Rows(scope(), []license.License{
+	onPrem, cloud := report.Rows(listings(map[string][]license.License{"a": {
 		lic("K1", "core", 10, "a"),
-		{Key: "C1", ProductID: "cloud", OrganizationIDs: []string{"a"}, Type: license.Evaluation, ExpirationDate: today, ScanLimit: ptr(100), ScansUsed: ptr(7)},
-	}, products, nil, today, 30)
+		{Key: "C1", ProductID: "cloud", Type: license.Evaluation, ExpirationDate: today, ScanLimit: ptr(100), ScansUsed: ptr(7)},
+	}}), products, today, 30)
 	var prem, cl map[string]any
 	b, _ := json.Marshal(onPrem[0])
 	_ = json.Unmarshal(b, &prem)
@@ -277,7 +269,7 @@ func TestPageView(t *testing.T) {
 	report.Sort(rows)
 	req, _ := parse(url.Values{}.Encode(), false)
 	v := report.View{Pins: map[string]bool{"C": true}, Notes: map[string]license.Note{"A": {Text: "hello", Version: 2}},
-		Visible: func(org string) bool { return org == "o1" }}
+		Visible: func(r *report.Row) bool { return r.OrganizationID == "o1" }}
 	page, next := report.Page(rows, v, req)
 	if len(page) != 2 || page[0].LicenseKey != "C" || !page[0].Pinned || page[1].LicenseKey != "A" || page[1].Pinned || next != nil {
 		t.Fatalf("page = %+v", page)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/partnerportal/licenses/shared/fault"
 )
 
 // This file holds the table's plumbing: requests with their retries and
@@ -137,7 +138,7 @@ func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, fn func(map[
 // batchGet reads the items with the given keys, 100 a request, retrying keys
 // DynamoDB leaves unprocessed, and hands each item found to fn. fn is never
 // called concurrently.
-func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, fn func(map[string]types.AttributeValue) error) error {
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool, fn func(map[string]types.AttributeValue) error) error {
 	// DynamoDB refuses a batch that names a key twice.
 	seen := make(map[string]bool, len(keys))
 	unique := keys[:0:0]
@@ -160,7 +161,7 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 				}
 			}
 			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-				RequestItems: map[string]types.KeysAndAttributes{s.table: {Keys: pending}},
+				RequestItems: map[string]types.KeysAndAttributes{s.table: {Keys: pending, ConsistentRead: aws.Bool(consistent)}},
 			})
 			if err != nil {
 				return unavailable(err, "batch get")
@@ -179,9 +180,14 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 // parallel runs fn(0) to fn(n-1), s.Parallelism at a time, and returns the
 // first error, cancelling the calls still running.
 func (s *Store) parallel(ctx context.Context, n int, fn func(context.Context, int) error) error {
+	return s.parallelN(ctx, s.Parallelism, n, fn)
+}
+
+// parallelN is parallel with its own bound.
+func (s *Store) parallelN(ctx context.Context, workers, n int, fn func(context.Context, int) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	sem := make(chan struct{}, max(1, s.Parallelism))
+	sem := make(chan struct{}, max(1, workers))
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		select {
@@ -251,3 +257,5 @@ func getItem[T any](ctx context.Context, s *Store, k map[string]types.AttributeV
 	}
 	return unmarshal[T](out.Item)
 }
+
+func isNotFound(err error) bool { return fault.Is(err, fault.NotFound) }

@@ -43,7 +43,7 @@ func (s *Store) PartnerNotesOf(ctx context.Context, partnerID string, licenseKey
 		keys = append(keys, noteKey(partnerID, k))
 	}
 	notes := make(map[string]license.Note, len(licenseKeys))
-	err := s.batchGet(ctx, keys, func(item map[string]types.AttributeValue) error {
+	err := s.batchGet(ctx, keys, false, func(item map[string]types.AttributeValue) error {
 		n, err := unmarshal[noteItem](item)
 		notes[n.Key] = n.note()
 		return err
@@ -107,6 +107,9 @@ type noteItem struct {
 	Version   int    `dynamodbav:"version"`
 	UpdatedAt string `dynamodbav:"updatedAt"`
 	UpdatedBy string `dynamodbav:"updatedBy"`
+	// Imported says the last change came from the licensing system: a full
+	// import removes only imported notes it no longer names.
+	Imported bool `dynamodbav:"imported,omitempty"`
 }
 
 func noteKey(partner, licenseKey string) map[string]types.AttributeValue {

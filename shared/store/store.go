@@ -175,6 +175,7 @@ const (
 	skEvent        = "EVENT#"
 	skPin          = "PIN#"
 	skCustomer     = "CUSTOMER#"
+	skGone         = "GONE#"
 	skNote         = "NOTE#"
 	skExport       = "EXPORT#"
 	skSubscription = "SUBSCRIPTION#"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/partnerportal/licenses/shared/dataset"
 	"github.com/partnerportal/licenses/shared/demo"
 	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/report"
 	"github.com/partnerportal/licenses/shared/store"
 	"github.com/partnerportal/licenses/shared/testenv"
 )
@@ -195,11 +195,11 @@ func eventTypes(events []storedEvent) []string {
 // ptrTo returns a pointer to v.
 func ptrTo[T any](v T) *T { return &v }
 
-// licenseKeys returns the keys of the licenses, sorted, duplicates kept.
-func licenseKeys(ls []license.License) []string {
+// licenseKeys returns the keys of the records, sorted, duplicates kept.
+func licenseKeys(rs []*store.Record) []string {
 	keys := []string{}
-	for _, l := range ls {
-		keys = append(keys, l.Key)
+	for _, r := range rs {
+		keys = append(keys, r.Key)
 	}
 	sort.Strings(keys)
 	return keys
@@ -326,9 +326,9 @@ func baseDoc() dataset.Document {
 }
 
 // baseEvents is the number of history events the first import of baseDoc
-// records: a created event per license, an activated event per active
-// deployment, and a partner_note_updated event per note.
-const baseEvents = 7 + 3 + 2
+// records: a created event per license (which counts the deployments the
+// license came with), and a partner_note_updated event per note.
+const baseEvents = 7 + 2
 
 // demoToday is the day the demo documents are generated for.
 var demoToday = license.DateOf(importNow)
@@ -355,54 +355,112 @@ func activeIDs(deps []license.Deployment, key string) []string {
 	return ids
 }
 
-// scope returns the scope of a full-access user of the partner organization,
-// built from what the store holds, as Caller builds it.
-func (w *world) scope(partnerID string) *access.Scope {
+// partner returns the scope of a partner organization with full access,
+// built from what the store holds, as a schedule acts.
+func (w *world) partner(partnerID string) *access.Scope {
 	w.t.Helper()
 	org, err := w.s.Organization(w.ctx, partnerID)
 	if err != nil {
 		w.t.Fatalf("Organization(%s): %v", partnerID, err)
 	}
-	customers, err := w.s.Customers(w.ctx, partnerID)
-	if err != nil {
-		w.t.Fatalf("Customers(%s): %v", partnerID, err)
-	}
-	return access.NewScope(access.User{ID: "test-" + partnerID, OrganizationID: partnerID}, org, access.Full, customers)
+	return &access.Scope{User: access.User{ID: "test-" + partnerID, OrganizationID: partnerID}, Partner: org, Level: access.Full}
 }
 
-// selection returns a selection of organizations.
-func selection(ids ...string) map[string]bool {
-	m := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		m[id] = true
-	}
-	return m
-}
-
-// copyKeys returns "PK SK" of every license and deployment copy in the table
-// that belongs to the license key, sorted.
-func (w *world) copyKeys(key string) []string {
+// view returns what a partner sees, as "org key" strings, sorted: every
+// customer (no ids) or the named ones.
+func (w *world) view(partnerID string, ids ...string) []string {
 	w.t.Helper()
-	keys := []string{}
-	for _, item := range w.scanAll() {
-		pk := item["PK"].(*types.AttributeValueMemberS).Value
-		sk := item["SK"].(*types.AttributeValueMemberS).Value
-		if !strings.HasPrefix(pk, "PARTNER#") {
-			continue
-		}
-		var of string
-		switch {
-		case strings.HasPrefix(sk, "LICENSE#"):
-			of = attrS(item, "key")
-		case strings.HasPrefix(sk, "DEPLOYMENT#"):
-			of = attrS(item, "licenseKey")
-		}
-		if of == key {
-			keys = append(keys, pk+" "+sk)
+	if len(ids) == 0 {
+		ids = nil
+	}
+	listings, err := w.s.View(w.ctx, w.partner(partnerID), ids, false)
+	if err != nil {
+		w.t.Fatalf("View(%s, %v): %v", partnerID, ids, err)
+	}
+	return rowsOf(listings)
+}
+
+func rowsOf(listings []report.Listing) []string {
+	out := []string{}
+	for _, l := range listings {
+		for _, lic := range l.Licenses {
+			out = append(out, l.Org.ID+" "+lic.Key)
 		}
 	}
-	slices.Sort(keys)
-	return keys
+	slices.Sort(out)
+	return out
+}
+
+// expected returns what a partner should see of a document, as view does,
+// worked out here from the spec's rules without the code under test: the
+// customers whose distributor or reseller (own, or inherited from the
+// nearest ancestor that names one) is the partner, and each license under
+// the organizations among those that have no assigned descendant the
+// partner sees through a chain of parents it sees.
+func expected(doc dataset.Document, partner string) []string {
+	orgs := map[string]dataset.Organization{}
+	for _, o := range doc.Organizations {
+		orgs[o.ID] = o
+	}
+	deref := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	sees := func(id string) bool {
+		var d, r string
+		for cur, ok := orgs[id], true; ok && cur.Type == "customer"; cur, ok = orgs[deref(cur.ParentID)] {
+			if d == "" {
+				d = deref(cur.DistributorID)
+			}
+			if r == "" {
+				r = deref(cur.ResellerID)
+			}
+		}
+		return d != "" && (partner == d || partner == r)
+	}
+	// below reports whether desc descends from anc through parents partner sees.
+	below := func(desc, anc string) bool {
+		for cur := desc; ; {
+			p := deref(orgs[cur].ParentID)
+			if p == "" || !sees(p) {
+				return false
+			}
+			if p == anc {
+				return true
+			}
+			cur = p
+		}
+	}
+	out := []string{}
+	for _, l := range doc.Licenses {
+		for _, id := range l.OrganizationIDs {
+			if !sees(id) {
+				continue
+			}
+			shadowed := false
+			for _, other := range l.OrganizationIDs {
+				if other != id && sees(other) && below(other, id) {
+					shadowed = true
+				}
+			}
+			if !shadowed {
+				out = append(out, id+" "+l.Key)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func mustDate(t *testing.T, s string) license.Date {
+	t.Helper()
+	d, err := license.ParseDate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func attrS(item map[string]types.AttributeValue, name string) string {
@@ -410,43 +468,4 @@ func attrS(item map[string]types.AttributeValue, name string) string {
 		return v.Value
 	}
 	return ""
-}
-
-// wantCopyKeys returns the copies the key design calls for, for the license
-// in the document: under each of its organizations, in the partition of each
-// partner that sells to the organization (its own or its parent's), the
-// license and its active deployments.
-func wantCopyKeys(t *testing.T, doc dataset.Document, key string) []string {
-	t.Helper()
-	ds := checked(t, doc)
-	orgs := make(map[string]*access.Organization)
-	for i := range ds.Organizations {
-		orgs[ds.Organizations[i].ID] = &ds.Organizations[i]
-	}
-	var l *license.License
-	for i := range ds.Licenses {
-		if ds.Licenses[i].Key == key {
-			l = &ds.Licenses[i]
-		}
-	}
-	if l == nil {
-		t.Fatalf("no license %s in the document", key)
-	}
-	keys := []string{}
-	for _, org := range l.OrganizationIDs {
-		dist, res := dataset.Sellers(orgs, org)
-		for _, p := range []string{dist, res} {
-			if p == "" {
-				continue
-			}
-			keys = append(keys, "PARTNER#"+p+" LICENSE#"+org+"#"+key)
-			for _, d := range ds.Deployments {
-				if d.LicenseKey == key && d.Active {
-					keys = append(keys, "PARTNER#"+p+" DEPLOYMENT#"+org+"#"+key+"#"+d.DeploymentID)
-				}
-			}
-		}
-	}
-	slices.Sort(keys)
-	return keys
 }
