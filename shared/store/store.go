@@ -6,94 +6,124 @@
 // names the entity, so one table holds them all without collisions, and the
 // items read together share a partition:
 //
-//	entity                PK                   SK                              notes
-//	product               CATALOG              PRODUCT#<id>                    few; one Query reads them all
-//	organization          ORG#<id>             #ORG                            own and effective sellers
-//	role                  ROLE#<id>            #ROLE
-//	user                  USER#<id>            #USER                           id is the identity provider's sub
-//	pin                   USER#<id>            PIN#<key>
-//	customer              PARTNER#<partner>    CUSTOMER#<org>                  the partner sells to org
-//	license copy          PARTNER#<partner>    LICENSE#<org>#<key>             one per organization of the license
-//	active deployment     PARTNER#<partner>    DEPLOYMENT#<org>#<key>#<dep>    copy, only while active
-//	partner note          PARTNER#<partner>    NOTE#<key>                      version for optimistic locking
-//	export                PARTNER#<partner>    EXPORT#<id>                     id is time-ordered; GSI1:
-//	                                                                           PENDING / <created> while pending
-//	subscription          PARTNER#<partner>    SUBSCRIPTION#<id>               GSI1: DUE / <next due time>
-//	period claim          PARTNER#<partner>    PERIOD#<subscription>#<period>  at most one export per period
-//	license               LICENSE#<key>        #LICENSE                        the truth; holds the deployed count
-//	deployment            LICENSE#<key>        DEPLOYMENT#<dep>                active or not, kept forever
-//	history event         LICENSE#<key>        EVENT#<time>#<id>               never deleted
-//	report snapshot       REPORT#<id>          #REPORT                         owner, overview; TTL expiresAt
-//	report rows           REPORT#<id>          ROWS#<category>#<n>             gzip'd chunks of rows; TTL expiresAt
+//	entity              PK                      SK                             notes
+//	product             CATALOG                 PRODUCT#<id>                   few; one Query reads them all
+//	organization        ORG#<id>                #ORG                           GSI1: ORGS / <id>; a customer's sellers,
+//	                                                                           blocks and digest; a partner's counts
+//	role                ROLE#<id>               #ROLE
+//	user                USER#<id>               #USER                          id is the identity provider's sub
+//	pin                 USER#<id>               PIN#<key>
+//	customer            PARTNER#<partner>       CUSTOMER#<org>                 what the partner's list shows of org
+//	partner note        PARTNER#<partner>       NOTE#<key>                     version for optimistic locking
+//	gone                PARTNER#<partner>       GONE#<time>#<tag>#<n>          what left the view at an import; TTL
+//	export              PARTNER#<partner>       EXPORT#<id>                    id is time-ordered; GSI1: PENDING / <created>
+//	                                                                           while pending
+//	subscription        PARTNER#<partner>       SUBSCRIPTION#<id>              GSI1: DUE / <next due time>
+//	period claim        PARTNER#<partner>       PERIOD#<subscription>#<period> at most one export per period
+//	block               VIEW#<home>#<shard>     B#<reseller>#<org>#<n>         an organization's licenses (blocks.go)
+//	deployment block    VIEW#<home>#<shard>     D#<reseller>#<org>#<n>         their active deployments
+//	license             LICENSE#<key>           #LICENSE                       the record: terms, deployed count,
+//	                                                                           organizations as their partners see them
+//	deployment          LICENSE#<key>           DEPLOYMENT#<dep>               inactive ones, kept; a large license's
+//	history event       LICENSE#<key>           EVENT#<time>#<id>              never deleted
+//	report snapshot     REPORT#<id>             #REPORT                        owner, overview; TTL expiresAt
+//	report rows         REPORT#<id>             ROWS#<category>#<n>            gzip'd chunks of rows; TTL expiresAt
+//
+// <home> is the customer's distributor ("-" when the vendor sold it
+// directly), <shard> a hash of the organization modulo Shards, <reseller>
+// its reseller or "-".
 //
 // Why the keys look like this:
 //
-//   - A partner's view is its partition. Which customers a partner sees is
-//     decided when data is imported (a sub-organization's inherited
-//     distributor and reseller are resolved then) and written as CUSTOMER#
-//     items; each partner that sees an organization holds a copy of each of
-//     its licenses, sorted by organization. A report over every customer is
-//     one Query of the partner's LICENSE# copies, and a report over some is
-//     one range Query per run of consecutive selected organizations: never a
-//     request per organization or per license. Large selections are split
-//     into ranges read in parallel.
-//   - The copies carry the deployed count, which an activation changes in
-//     the license and in every copy in one transaction.
-//   - Active deployments have copies beside the license copies, so an export
-//     reads a selection's deployments the same way.
+//   - A customer's licenses are stored once, where its partners read them:
+//     in blocks of a compact binary form in its distributor's partition, the
+//     reseller first in the sort key so that a reseller reads its customers
+//     there with one range. A report over every customer is one Query per
+//     shard; over some, a BatchGetItem of their blocks: never a request per
+//     organization or per license. Sub-organization priority is worked out
+//     at import for each of the two partners that can see a block (its
+//     distributor and its reseller) and kept as two flags per license.
+//   - A license's record names its organizations with their sellers and
+//     priority flags, so a look-up by key checks the license's own
+//     organizations and not the caller's customer list; it holds the
+//     deployed count that activations condition on.
+//   - The caller is its user, organization and roles: the organization
+//     keeps how many customers the partner sees (the feature is visible
+//     only with one) and, for a reseller, the distributors it sells through.
+//     Nothing a partner can grow is read with every request.
+//   - Active deployments live in the blocks (a second item per block, read
+//     by exports only); inactive ones are kept beside the license for its
+//     history. A license with more purchased instances than a block can
+//     hold keeps its active deployments beside it too, so no block can pass
+//     400 KB however many activations it sees (blocks.go has the bounds).
 //   - Notes, exports and subscriptions belong to a partner organization and
 //     live in its partition: the partner id is part of every key that reads
 //     them, so an item of another partner cannot be addressed at all.
 //   - Identifiers never contain '#' (the import refuses them), so a prefix
-//     such as LICENSE#<org># cannot match another organization's items.
+//     such as B#<reseller># cannot match another reseller's items.
 //
 // # Access patterns
 //
-//	pattern                              key condition / operation                       index  items read
-//	caller (every request)               GetItem USER#u; then at once BatchGet ORG#o,     table  2 + roles + customers
-//	                                     ROLE#r...; Query PARTNER#p begins_with CUSTOMER#
-//	GET /v1/customer-organizations       caller; Query CATALOG; Query PARTNER#p           table  products + the partner's
-//	                                     begins_with LICENSE#                                    license copies
-//	POST /v1/reports                     caller; Query CATALOG; Query PARTNER#p SK        table  products + the selection's
-//	                                     BETWEEN LICENSE#<first># AND LICENSE#<last>#~           licenses; writes chunks
-//	                                     per run of selected orgs; BatchWrite ROWS#;
-//	                                     PutItem REPORT#id/#REPORT
-//	GET /v1/reports/{id}/<list>          caller; GetItem REPORT#id/#REPORT; then at     table  1 + chunks + pins + the
-//	                                     once Query REPORT#id begins_with ROWS#<cat>#            page's notes (all notes
-//	                                     and Query USER#u begins_with PIN#; BatchGet             for a q search)
-//	                                     NOTE#k of the rows served (a q search: Query
-//	                                     PARTNER#p begins_with NOTE# instead)
-//	GET /v1/licenses/{key}               caller; Query LICENSE#k SK < EVENT#; Query      table  1 + deployments + products
-//	                                     CATALOG; pins and notes as above                        + pins + notes
-//	GET /v1/licenses/{key}/history       caller; as GET license; Query LICENSE#k         table  one page of events
-//	                                     begins_with EVENT#, newest first, paged
-//	PUT /v1/licenses/{key}/partner-note  caller; as GET license; TransactWrite: Put      table  writes 2
-//	                                     NOTE (version condition) + Put EVENT
-//	POST /v1/licenses/{key}/activations  caller; as GET license; TransactWrite: Update    table  writes 2c+3 for c copies
-//	                                     #LICENSE (deployed < purchased), Update copies,
-//	                                     Put DEPLOYMENT (+copies), Put EVENT
-//	DELETE .../activations/{dep}         the same, conditioned on the deployment being   table  as above
-//	                                     active
-//	GET /v1/pins                         caller; Query USER#u begins_with PIN#;          table  pins + their licenses
-//	                                     BatchGet LICENSE#k/#LICENSE; Query CATALOG
-//	PUT/DELETE /v1/pins/{key}            caller; as GET license; Put/Delete PIN#k        table  writes 1
-//	POST /v1/exports                     as POST /v1/reports, plus the DEPLOYMENT#       table  the selection's licenses
-//	                                     copies in the same ranges; PutItem EXPORT#id            and active deployments
-//	GET /v1/exports[/{id}]               caller; Query PARTNER#p begins_with EXPORT#,    table  the partner's exports
-//	                                     newest first (or GetItem)
-//	finish an export                     GetItem EXPORT#id; as POST /v1/exports; Put     table  as POST /v1/exports
-//	                                     EXPORT#id if still pending
-//	GET/PUT/DELETE subscriptions         caller; Query PARTNER#p begins_with             table  the partner's
-//	                                     SUBSCRIPTION# / PutItem / DeleteItem                    subscriptions
-//	due subscriptions (schedule)         Query GSI1 GSI1PK = DUE AND GSI1SK <= now;      GSI1   due subscriptions only
-//	                                     TransactWrite: Put PERIOD claim (must not
-//	                                     exist) + Put EXPORT + Update next due time
-//	stale exports (schedule)             Query GSI1 GSI1PK = PENDING AND GSI1SK <        GSI1   pending exports only
-//	                                     now - 15 min; finish each
-//	import                               BatchGet the file's items; Query each partner's  table  the file's items and
-//	                                     copies; BatchWrite the changes                          their copies
+//	pattern                              requests (in sequence: →)                        index  items read
+//	caller (every request)               GetItem USER#u → BatchGet ORG#o, ROLE#r...      table  2 + roles
+//	GET /v1/customer-organizations       caller → Query PARTNER#p begins_with CUSTOMER#  table  the partner's customers
+//	POST /v1/reports, all                caller → Query CATALOG, Query VIEW#p#<s>         table  products + the blocks
+//	                                     begins_with B# for each shard (a reseller:              (about one per customer)
+//	                                     VIEW#<d>#<s> begins_with B#<r># for each d it
+//	                                     sells through) → BatchWrite ROWS#, Put #REPORT
+//	POST /v1/reports, some               caller → BatchGet CUSTOMER#o → BatchGet blocks   table  customers + their blocks
+//	                                     → as above
+//	GET /v1/reports/{id}/<list>          caller → GetItem REPORT#id/#REPORT, Query        table  1 + chunks + pins + the
+//	                                     USER#u PIN#, Query PARTNER#p GONE# since the            page's notes (all notes
+//	                                     report, Query REPORT#id ROWS#<cat># → BatchGet          for a q search)
+//	                                     NOTE#k of the rows served
+//	GET /v1/licenses/{key}               caller → Query LICENSE#k SK < EVENT#, Query      table  record + kept deployments
+//	                                     CATALOG → GetItem the block's D# item, pins,            + 1 block + pins + 1 note
+//	                                     GetItem NOTE#k
+//	GET /v1/licenses/{key}/history       as GET license → Query LICENSE#k EVENT#, newest  table  one page of events
+//	                                     first, paged
+//	PUT /v1/licenses/{key}/partner-note  as GET license → TransactWrite: Put NOTE         table  writes 2
+//	                                     (version condition) + Put EVENT
+//	POST /v1/licenses/{key}/activations  as GET license (consistent) + BatchGet the       table  writes 3 + 2 per
+//	                                     license's blocks → TransactWrite: Update                organization
+//	                                     #LICENSE (deployed = the count read), Put each
+//	                                     block (v = the version read), Put EVENT
+//	DELETE .../activations/{dep}         the same, and Put the inactive DEPLOYMENT        table  as above
+//	GET /v1/pins                         caller → Query USER#u PIN# → BatchGet            table  pins + their records
+//	                                     LICENSE#k/#LICENSE, Query CATALOG
+//	PUT/DELETE /v1/pins/{key}            as GET license → Put/Delete PIN#k                table  writes 1
+//	POST /v1/exports                     as POST /v1/reports, reading the D# items too;  table  the blocks, twice the
+//	                                     PutItem EXPORT#id                                       items of a report
+//	GET /v1/exports[/{id}]               caller → Query PARTNER#p EXPORT#, newest first   table  the partner's exports
+//	                                     (or GetItem)
+//	finish an export                     GetItem EXPORT#id, ORG#p → as POST /v1/exports  table  as POST /v1/exports
+//	                                     → Put EXPORT#id if still pending
+//	GET/PUT/DELETE subscriptions         caller → Query PARTNER#p SUBSCRIPTION# / Put /   table  the partner's subscriptions
+//	                                     Delete
+//	due subscriptions (schedule)         Query GSI1 DUE, GSI1SK <= now → TransactWrite:  GSI1   due subscriptions only
+//	                                     Put PERIOD claim (must not exist) + Put EXPORT
+//	                                     + Update next due time
+//	stale exports (schedule)             Query GSI1 PENDING, GSI1SK < now - 15 min;       GSI1   pending exports only
+//	                                     finish each
+//	import                               Query GSI1 ORGS, BatchGet ORG# of the document,  both   organizations, and for
+//	                                     Query CATALOG → per changed organization:               each changed one its
+//	                                     BatchGet its blocks and records → BatchWrite            blocks and records
+//	                                     events, deployments → conditional Put of blocks
+//	                                     → records, customers → ORG# with its digest
 //
 // No request path scans the table.
+//
+// # Throughput
+//
+// DynamoDB serves at most 3,000 read units and 1,000 write units a second
+// per partition key. The large distributor (2,000 customers, 100,000
+// licenses, 250,000 deployments) has about 2 MB of license blocks over
+// Shards keys: a report reads about 130 KB per key, 16 eventually consistent
+// read units each, far below a partition's second; the import writes them
+// at 1 unit per KB, about 130 units per key. A report's snapshot, by the
+// same rule, must not sit under one key once it passes a few hundred KB.
+// Records, events and kept deployments are under the license's own key,
+// spread over as many partitions as there are licenses.
 package store
 
 import (
