@@ -43,7 +43,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	file := fs.String("data", "", "the data set, in the import format (required)")
 	endpoint := fs.String("endpoint", "", "a DynamoDB endpoint other than AWS's, such as an emulator")
 	create := fs.Bool("create-table", false, "create the table first if it does not exist (emulators; on AWS the SAM stack owns it)")
-	writers := fs.Int("writers", 4, "concurrent BatchWriteItem requests")
+	writers := fs.Int("writers", 0, "organizations loaded at once (0: the store's default, 16)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
