@@ -97,7 +97,7 @@ var exercises = map[string]exercise{
 		},
 		events: func(t *testing.T, w *world) {
 			finish, _ := json.Marshal(lambdaevent.FinishEvent{ExportID: w.vars["pending"], PartnerID: "d1"})
-			out, err := lambdaevent.ExportHandler(httpapi.LambdaHandler(w.handler), w.portal)(context.Background(), finish)
+			out, err := lambdaevent.ExportHandler(httpapi.LambdaHandler(w.handler), w.portal, slog.New(slog.NewTextHandler(io.Discard, nil)))(context.Background(), finish)
 			if got, _ := out.(map[string]string); err != nil || got["status"] != "ready" {
 				t.Fatalf("finishing the pending export: %v, %v", out, err)
 			}
@@ -129,7 +129,7 @@ var exercises = map[string]exercise{
 			}
 		},
 		events: func(t *testing.T, w *world) {
-			run := lambdaevent.ScheduleHandler(w.portal)
+			run := lambdaevent.ScheduleHandler(w.portal, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			ev := events.EventBridgeEvent{DetailType: "Scheduled Event", Source: "aws.events", Time: time.Now()}
 			// The first run makes the period's export; a repeated one finds
 			// the period claimed.

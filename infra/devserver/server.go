@@ -118,7 +118,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	mux.Handle("/v1/", api.Handler())
 	mux.Handle("POST /dev/token", devToken(tokens))
-	mux.Handle("POST /dev/scheduled-reports", devSchedule(lambdaevent.ScheduleHandler(svc), log))
+	mux.Handle("POST /dev/scheduled-reports", devSchedule(lambdaevent.ScheduleHandler(svc, log), log))
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

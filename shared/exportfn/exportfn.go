@@ -55,14 +55,14 @@ func Setup(ctx context.Context, getenv func(string) string) (*lambdafn.Deps, *po
 func ServeExports(getenv func(string) string) {
 	d, svc := must(Setup(context.Background(), getenv))
 	api := lambdafn.Must(d.API(svc))
-	lambda.Start(lambdaevent.ExportHandler(httpapi.LambdaHandler(api.Handler(httpapi.Exports)), svc))
+	lambda.Start(lambdaevent.ExportHandler(httpapi.LambdaHandler(api.Handler(httpapi.Exports)), svc, d.Log))
 }
 
 // ServeSchedule is the main of the scheduled-report function, which an
 // EventBridge schedule invokes.
 func ServeSchedule(getenv func(string) string) {
-	_, svc := must(Setup(context.Background(), getenv))
-	lambda.Start(lambdaevent.ScheduleHandler(svc))
+	d, svc := must(Setup(context.Background(), getenv))
+	lambda.Start(lambdaevent.ScheduleHandler(svc, d.Log))
 }
 
 func must(d *lambdafn.Deps, svc *portal.Service, err error) (*lambdafn.Deps, *portal.Service) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -84,7 +85,7 @@ func TestFinishEventFailsWhenNothingIsRecorded(t *testing.T) {
 		c.SyncLimit, c.Finisher = 1, droppingFinisher{}
 	})
 	id := e.call("POST", "/v1/exports", "d1-admin", `{"all":true}`).want(t, 202, "").body["id"].(string)
-	handle := lambdaevent.ExportHandler(nil, e.portal)
+	handle := lambdaevent.ExportHandler(nil, e.portal, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	finish, _ := json.Marshal(lambdaevent.FinishEvent{ExportID: id, PartnerID: "d1"})
 
 	ft.armed = true

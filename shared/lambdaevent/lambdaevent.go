@@ -8,6 +8,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/partnerportal/licenses/shared/fault"
 	"github.com/partnerportal/licenses/shared/portal"
+	"github.com/partnerportal/licenses/shared/store"
 )
 
 // FinishEvent is the payload with which the export function invokes itself
@@ -60,7 +63,7 @@ type APIHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.AP
 // to api, FinishEvents finish their export. A FinishEvent whose export could
 // not be given an outcome (ready or failed) fails the invocation, so that
 // Lambda retries it; one for an export that is gone succeeds.
-func ExportHandler(api APIHandler, svc *portal.Service) func(context.Context, json.RawMessage) (any, error) {
+func ExportHandler(api APIHandler, svc *portal.Service, log *slog.Logger) func(context.Context, json.RawMessage) (any, error) {
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var probe struct {
 			ExportID       *string          `json:"exportId"`
@@ -74,7 +77,9 @@ func ExportHandler(api APIHandler, svc *portal.Service) func(context.Context, js
 			if err := json.Unmarshal(raw, &ev); err != nil {
 				return nil, fmt.Errorf("unreadable finish event: %w", err)
 			}
+			ctx, done := logged(ctx, log, "finish export", "export", ev.ExportID, "partner", ev.PartnerID)
 			e, err := svc.FinishExport(ctx, ev.PartnerID, ev.ExportID)
+			done(err)
 			if fault.Is(err, fault.NotFound) {
 				// Gone past its retention: nothing is left to finish.
 				return map[string]string{"id": ev.ExportID, "status": string(fault.NotFound)}, nil
@@ -94,9 +99,28 @@ func ExportHandler(api APIHandler, svc *portal.Service) func(context.Context, js
 
 // ScheduleHandler is the entry of the scheduled-report function, invoked by
 // an EventBridge schedule: it makes the exports due at the event's time.
-func ScheduleHandler(svc *portal.Service) func(context.Context, events.EventBridgeEvent) (map[string][]string, error) {
+func ScheduleHandler(svc *portal.Service, log *slog.Logger) func(context.Context, events.EventBridgeEvent) (map[string][]string, error) {
 	return func(ctx context.Context, ev events.EventBridgeEvent) (map[string][]string, error) {
+		ctx, done := logged(ctx, log, "scheduled reports", "at", ev.Time)
 		ids, err := svc.RunSchedule(ctx, ev.Time)
+		done(err, "exports", len(ids))
 		return map[string][]string{"exports": ids}, err
+	}
+}
+
+// logged counts the DynamoDB work of an event's handling, as a request's
+// is counted, and returns the function that logs it once the work is done.
+func logged(ctx context.Context, log *slog.Logger, msg string, attrs ...any) (context.Context, func(err error, more ...any)) {
+	ctx, stats := store.WithStats(ctx)
+	start := time.Now()
+	return ctx, func(err error, more ...any) {
+		attrs := append(attrs, more...)
+		attrs = append(attrs, "duration", time.Since(start), "ddb_requests", stats.Requests.Load(),
+			"ddb_items_read", stats.ItemsRead.Load(), "ddb_items_written", stats.Written.Load())
+		if err != nil {
+			log.ErrorContext(ctx, msg, append(attrs, "error", err)...)
+			return
+		}
+		log.InfoContext(ctx, msg, attrs...)
 	}
 }
