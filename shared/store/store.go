@@ -130,7 +130,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -273,104 +272,4 @@ func unavailable(err error, what string) error {
 		return fmt.Errorf("%s: %w (%w)", what, fault.Errorf(fault.Unavailable, "the service is busy; try again shortly"), err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
-}
-
-// Stats counts the requests a store makes and the items they read. Attach one
-// to a context with WithStats to count the work of one API request.
-type Stats struct {
-	Requests  atomic.Int64
-	ItemsRead atomic.Int64
-	Written   atomic.Int64
-}
-
-type statsKey struct{}
-
-// WithStats returns a context whose store calls are counted in a Stats: the
-// one ctx carries already, so that an outer caller (a benchmark) sees the
-// counts of an inner one (a request), or else a new one.
-func WithStats(ctx context.Context) (context.Context, *Stats) {
-	if s := statsFrom(ctx); s != nil {
-		return ctx, s
-	}
-	s := new(Stats)
-	return context.WithValue(ctx, statsKey{}, s), s
-}
-
-func statsFrom(ctx context.Context) *Stats {
-	s, _ := ctx.Value(statsKey{}).(*Stats)
-	return s
-}
-
-// counting counts requests and items in the Stats of the request's context.
-type counting struct{ DynamoDB }
-
-func (c *counting) add(ctx context.Context, read, written int) {
-	if s := statsFrom(ctx); s != nil {
-		s.Requests.Add(1)
-		s.ItemsRead.Add(int64(read))
-		s.Written.Add(int64(written))
-	}
-}
-
-func (c *counting) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	out, err := c.DynamoDB.GetItem(ctx, in, o...)
-	n := 0
-	if err == nil && out.Item != nil {
-		n = 1
-	}
-	c.add(ctx, n, 0)
-	return out, err
-}
-
-func (c *counting) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	c.add(ctx, 0, 1)
-	return c.DynamoDB.PutItem(ctx, in, o...)
-}
-
-func (c *counting) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	c.add(ctx, 0, 1)
-	return c.DynamoDB.DeleteItem(ctx, in, o...)
-}
-
-func (c *counting) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	c.add(ctx, 0, 1)
-	return c.DynamoDB.UpdateItem(ctx, in, o...)
-}
-
-func (c *counting) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	out, err := c.DynamoDB.Query(ctx, in, o...)
-	n := 0
-	if err == nil {
-		// Without a filter every item scanned is returned; some emulators
-		// leave ScannedCount at zero.
-		n = max(int(out.ScannedCount), len(out.Items))
-	}
-	c.add(ctx, n, 0)
-	return out, err
-}
-
-func (c *counting) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	out, err := c.DynamoDB.BatchGetItem(ctx, in, o...)
-	n := 0
-	if err == nil {
-		for _, items := range out.Responses {
-			n += len(items)
-		}
-	}
-	c.add(ctx, n, 0)
-	return out, err
-}
-
-func (c *counting) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
-	n := 0
-	for _, reqs := range in.RequestItems {
-		n += len(reqs)
-	}
-	c.add(ctx, 0, n)
-	return c.DynamoDB.BatchWriteItem(ctx, in, o...)
-}
-
-func (c *counting) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	c.add(ctx, 0, len(in.TransactItems))
-	return c.DynamoDB.TransactWriteItems(ctx, in, o...)
 }

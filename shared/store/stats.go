@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Stats counts the requests a store makes, the items and bytes they read
+// and the items they write. Attach one to a context with WithStats to count
+// the work of one API request.
+type Stats struct {
+	Requests  atomic.Int64
+	ItemsRead atomic.Int64
+	// BytesRead is the size of the items read as DynamoDB counts it for
+	// read units: attribute names and values.
+	BytesRead atomic.Int64
+	Written   atomic.Int64
+
+	mu    sync.Mutex
+	spans [][2]time.Time
+}
+
+// Chain returns the longest run of requests of which each started after
+// the one before had answered: the round trips that had to be made one
+// after the other, whatever ran beside them.
+func (s *Stats) Chain() int {
+	s.mu.Lock()
+	spans := slices.Clone(s.spans)
+	s.mu.Unlock()
+	// The most requests that do not overlap: take the one that answers
+	// first, then the first to start after it, and so on.
+	slices.SortFunc(spans, func(a, b [2]time.Time) int { return a[1].Compare(b[1]) })
+	n, end := 0, time.Time{}
+	for _, sp := range spans {
+		if !sp[0].Before(end) {
+			n++
+			end = sp[1]
+		}
+	}
+	return n
+}
+
+type statsKey struct{}
+
+// WithStats returns a context whose store calls are counted in a Stats: the
+// one ctx carries already, so that an outer caller (a benchmark) sees the
+// counts of an inner one (a request), or else a new one.
+func WithStats(ctx context.Context) (context.Context, *Stats) {
+	if s := statsFrom(ctx); s != nil {
+		return ctx, s
+	}
+	s := new(Stats)
+	return context.WithValue(ctx, statsKey{}, s), s
+}
+
+func statsFrom(ctx context.Context) *Stats {
+	s, _ := ctx.Value(statsKey{}).(*Stats)
+	return s
+}
+
+// itemSize is an item's size as DynamoDB counts it: the UTF-8 bytes of each
+// attribute name and value, numbers by their digits, and a few bytes of
+// overhead per list and map.
+func itemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for name, v := range item {
+		n += len(name) + valueSize(v)
+	}
+	return n
+}
+
+func valueSize(v types.AttributeValue) int {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return (utf8.RuneCountInString(v.Value)+1)/2 + 1
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+		return 1
+	case *types.AttributeValueMemberM:
+		return 3 + itemSize(v.Value)
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range v.Value {
+			n += 1 + valueSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, e := range v.Value {
+			n += len(e)
+		}
+		return n
+	}
+	return 1
+}
+
+// counting counts requests and items in the Stats of the request's context.
+type counting struct{ DynamoDB }
+
+func (c *counting) add(ctx context.Context, start time.Time, items []map[string]types.AttributeValue, written int) {
+	s := statsFrom(ctx)
+	if s == nil {
+		return
+	}
+	s.Requests.Add(1)
+	s.ItemsRead.Add(int64(len(items)))
+	s.Written.Add(int64(written))
+	bytes := 0
+	for _, it := range items {
+		bytes += itemSize(it)
+	}
+	s.BytesRead.Add(int64(bytes))
+	s.mu.Lock()
+	s.spans = append(s.spans, [2]time.Time{start, time.Now()})
+	s.mu.Unlock()
+}
+
+func (c *counting) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	start := time.Now()
+	out, err := c.DynamoDB.GetItem(ctx, in, o...)
+	var items []map[string]types.AttributeValue
+	if err == nil && out.Item != nil {
+		items = append(items, out.Item)
+	}
+	c.add(ctx, start, items, 0)
+	return out, err
+}
+
+func (c *counting) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	start := time.Now()
+	out, err := c.DynamoDB.PutItem(ctx, in, o...)
+	c.add(ctx, start, nil, 1)
+	return out, err
+}
+
+func (c *counting) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	start := time.Now()
+	out, err := c.DynamoDB.DeleteItem(ctx, in, o...)
+	c.add(ctx, start, nil, 1)
+	return out, err
+}
+
+func (c *counting) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	start := time.Now()
+	out, err := c.DynamoDB.UpdateItem(ctx, in, o...)
+	c.add(ctx, start, nil, 1)
+	return out, err
+}
+
+func (c *counting) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	start := time.Now()
+	out, err := c.DynamoDB.Query(ctx, in, o...)
+	var items []map[string]types.AttributeValue
+	if err == nil {
+		items = out.Items
+		// A filter reads what it drops: count what was scanned.
+		if s := statsFrom(ctx); s != nil && int(out.ScannedCount) > len(items) {
+			s.ItemsRead.Add(int64(int(out.ScannedCount) - len(items)))
+		}
+	}
+	c.add(ctx, start, items, 0)
+	return out, err
+}
+
+func (c *counting) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	start := time.Now()
+	out, err := c.DynamoDB.BatchGetItem(ctx, in, o...)
+	var items []map[string]types.AttributeValue
+	if err == nil {
+		for _, its := range out.Responses {
+			items = append(items, its...)
+		}
+	}
+	c.add(ctx, start, items, 0)
+	return out, err
+}
+
+func (c *counting) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	n := 0
+	for _, reqs := range in.RequestItems {
+		n += len(reqs)
+	}
+	start := time.Now()
+	out, err := c.DynamoDB.BatchWriteItem(ctx, in, o...)
+	c.add(ctx, start, nil, n)
+	return out, err
+}
+
+func (c *counting) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	start := time.Now()
+	out, err := c.DynamoDB.TransactWriteItems(ctx, in, o...)
+	c.add(ctx, start, nil, len(in.TransactItems))
+	return out, err
+}
