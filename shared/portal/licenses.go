@@ -68,8 +68,14 @@ func (s *Service) license(ctx context.Context, subject, key string, need access.
 	if err != nil {
 		return nil, visible{}, err
 	}
+	v, err := s.visibleLicense(ctx, sc, key)
+	return sc, v, err
+}
+
+// visibleLicense reads a license as the scope's partner sees it.
+func (s *Service) visibleLicense(ctx context.Context, sc *access.Scope, key string) (visible, error) {
 	if err := id.CheckExternal(key); err != nil {
-		return nil, visible{}, fault.Errorf(fault.Invalid, "%q is not a license key: it %v", key, err)
+		return visible{}, fault.Errorf(fault.Invalid, "%q is not a license key: it %v", key, err)
 	}
 	var (
 		rec         *store.Record
@@ -86,7 +92,7 @@ func (s *Service) license(ctx context.Context, subject, key string, need access.
 		return err
 	})
 	if err := g.Wait(); err != nil {
-		return nil, visible{}, err
+		return visible{}, err
 	}
 	shown := listings(sc.Partner.ID, rec)
 	if len(shown) > 1 {
@@ -95,26 +101,41 @@ func (s *Service) license(ctx context.Context, subject, key string, need access.
 	onPrem, cloud := report.Rows(shown, products, s.cfg.Today(), s.window(sc))
 	rows := append(onPrem, cloud...)
 	if len(rows) == 0 {
-		return nil, visible{}, fault.Errorf(fault.NotFound, "license %s not found", key)
+		return visible{}, fault.Errorf(fault.NotFound, "license %s not found", key)
 	}
-	return sc, visible{rec: rec, deployments: deployments, row: rows[0]}, nil
+	return visible{rec: rec, deployments: deployments, row: rows[0]}, nil
 }
 
 // License returns one license with its deployments, its pin and the
-// partner's note as they are now. It needs read access.
+// partner's note as they are now, read at the same time. It needs read
+// access.
 func (s *Service) License(ctx context.Context, subject, key string) (*LicenseDetail, error) {
-	sc, v, err := s.license(ctx, subject, key, access.Read)
+	sc, err := s.caller(ctx, subject, access.Read)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.view(ctx, sc, false, time.Time{})
-	if err != nil {
+	var (
+		v     visible
+		p     personalization
+		notes map[string]license.Note
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		v, err = s.visibleLicense(gctx, sc, key)
+		return err
+	})
+	g.Go(func() (err error) {
+		p, err = s.view(gctx, sc, false, time.Time{})
+		return err
+	})
+	g.Go(func() (err error) {
+		notes, err = s.store.PartnerNotesOf(gctx, sc.Partner.ID, []string{key})
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	rows := report.Personalize([]report.Row{v.row}, p.pins, p.notes)
-	if err := s.withNotes(ctx, sc, p, rows); err != nil {
-		return nil, err
-	}
+	rows := report.Personalize([]report.Row{v.row}, p.pins, notes)
 	deployments := slices.Clone(v.deployments)
 	slices.SortFunc(deployments, func(x, y license.Deployment) int {
 		if x.Active != y.Active {

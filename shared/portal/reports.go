@@ -135,8 +135,23 @@ func (s *Service) CreateReport(ctx context.Context, subject string, req ReportRe
 	if err != nil {
 		return nil, err
 	}
-	onPrem, cloud, listings, err := s.rows(ctx, sc, sel, false)
-	if err != nil {
+	// The rows and the user's pins are read at once; then the snapshot is
+	// written while the first pages' notes are read.
+	var (
+		onPrem, cloud []report.Row
+		listings      []report.Listing
+		v             personalization
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		onPrem, cloud, listings, err = s.rows(gctx, sc, sel, false)
+		return err
+	})
+	g.Go(func() (err error) {
+		v, err = s.view(gctx, sc, false, time.Time{})
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -153,17 +168,13 @@ func (s *Service) CreateReport(ctx context.Context, subject string, req ReportRe
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	if err := s.store.SaveReport(ctx, snap, onPrem, cloud); err != nil {
-		return nil, err
-	}
-	v, err := s.view(ctx, sc, false, time.Time{})
-	if err != nil {
-		return nil, err
-	}
 	first := report.Request{Limit: page.DefaultLimit, Filter: report.Filter{IncludeExpired: req.IncludeExpired}}
 	prem, premNext := report.Page(onPrem, v.report(), first)
 	cl, clNext := report.Page(cloud, v.report(), first)
-	if err := s.withNotes(ctx, sc, v, prem, cl); err != nil {
+	g, gctx = errgroup.WithContext(ctx)
+	g.Go(func() error { return s.store.SaveReport(gctx, snap, onPrem, cloud) })
+	g.Go(func() error { return s.withNotes(gctx, sc, v, prem, cl) })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	return &Report{Snapshot: snap,
