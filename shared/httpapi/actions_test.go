@@ -351,8 +351,16 @@ func TestHistoryTx(t *testing.T) {
 	if got, want := strings.Join(types, ","), "deactivated,activated,activated,activated,created"; got != want {
 		t.Errorf("history = %s, want %s", got, want)
 	}
-	if all[1]["actor"] != "d1-viewer" || all[4]["actor"] != "import" {
+	// A partner's own users by name; the import as such.
+	if all[1]["actor"] != "V" || all[4]["actor"] != "import" {
 		t.Errorf("actors = %v, %v", all[1]["actor"], all[4]["actor"])
+	}
+	// Another partner of the same license reads the distributor's changes
+	// as the distributor's, never its user ids.
+	for _, ev := range e.history(t, "r1-admin", "FREE-10") {
+		if a := ev["actor"]; a != "Dist One" && a != "import" {
+			t.Errorf("the reseller reads actor %v in %v", a, ev)
+		}
 	}
 	// Paged two at a time, the same events in the same order.
 	var paged []string

@@ -109,14 +109,41 @@ const (
 	Removed            EventType = "removed"
 )
 
-// Event is one entry of a license's history. Actor is a user id, or "import"
+// Actor is who made a change through the portal: a user of an
+// organization.
+type Actor struct {
+	UserID, UserName string
+	OrgID, OrgName   string
+}
+
+// Event is one entry of a license's history. Actor is what a reader is
+// shown of who made the change (see ShownTo); By is who it was, for a change
+// made through the portal or a partner note the import brought.
 // for changes that came from the vendor's licensing system.
 type Event struct {
 	At    time.Time      `json:"at"`
 	Type  EventType      `json:"type"`
 	Actor string         `json:"actor"`
+	By    *Actor         `json:"-"`
 	Data  map[string]any `json:"data"`
 }
 
 // ImportActor is the actor of history events recorded by the data import.
 const ImportActor = "import"
+
+// ShownTo returns the event as a partner organization reads it: a change by
+// one of its own users names the user, one by another organization names
+// the organization, never its user.
+func (e Event) ShownTo(partnerID string) Event {
+	switch {
+	case e.By == nil:
+	case e.By.OrgID == partnerID && e.By.UserName != "":
+		e.Actor = e.By.UserName
+	case e.By.OrgID == partnerID:
+		e.Actor = e.By.UserID
+	default:
+		e.Actor = e.By.OrgName
+	}
+	e.By = nil
+	return e
+}

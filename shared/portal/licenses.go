@@ -152,6 +152,11 @@ func (s *Service) License(ctx context.Context, subject, key string) (*LicenseDet
 	return &LicenseDetail{Row: rows[0], Deployments: deployments}, nil
 }
 
+// actorOf is the scope's user as history records it.
+func actorOf(sc *access.Scope) license.Actor {
+	return license.Actor{UserID: sc.User.ID, UserName: sc.User.Name, OrgID: sc.Partner.ID, OrgName: sc.Partner.Name}
+}
+
 // HistoryPage is a page of a license's history, newest first.
 type HistoryPage struct {
 	Items      []license.Event `json:"items"`
@@ -159,8 +164,9 @@ type HistoryPage struct {
 }
 
 // History returns a page of a license's history, newest first. Note events
-// of other partners are left out: a partner's note is its own. It needs
-// read access.
+// of other partners are left out: a partner's note is its own. A change by
+// one of the partner's users names the user; one by another organization
+// names that organization, never its user. It needs read access.
 func (s *Service) History(ctx context.Context, subject, key string, req page.Request) (*HistoryPage, error) {
 	sc, _, err := s.license(ctx, subject, key, access.Read)
 	if err != nil {
@@ -169,6 +175,9 @@ func (s *Service) History(ctx context.Context, subject, key string, req page.Req
 	events, next, err := s.store.History(ctx, key, sc.Partner.ID, req)
 	if err != nil {
 		return nil, err
+	}
+	for i := range events {
+		events[i] = events[i].ShownTo(sc.Partner.ID)
 	}
 	if events == nil {
 		events = []license.Event{}
@@ -201,7 +210,7 @@ func (s *Service) SaveNote(ctx context.Context, subject, key string, edit NoteEd
 	if err != nil {
 		return license.Note{}, err
 	}
-	return s.store.SaveNote(ctx, sc.Partner.ID, key, *edit.Text, *edit.Version, sc.User.ID, s.now())
+	return s.store.SaveNote(ctx, sc.Partner.ID, key, *edit.Text, *edit.Version, actorOf(sc), s.now())
 }
 
 // DeploymentRequest asks to activate a deployment of a license.
@@ -244,7 +253,7 @@ func (s *Service) Activate(ctx context.Context, subject, key string, req Deploym
 		return nil, fault.Errorf(fault.LicenseExpired, "%s expired on %s", key, v.row.ExpirationDate)
 	}
 	res, err := s.store.Activate(ctx, key, license.Deployment{DeploymentID: req.DeploymentID, Name: req.Name,
-		ActivatedAt: s.now()}, sc.User.ID)
+		ActivatedAt: s.now()}, actorOf(sc))
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +278,7 @@ func (s *Service) Deactivate(ctx context.Context, subject, key, deploymentID str
 	if err != nil {
 		return err
 	}
-	_, err = s.store.Deactivate(ctx, key, deploymentID, sc.User.ID, s.now())
+	_, err = s.store.Deactivate(ctx, key, deploymentID, actorOf(sc), s.now())
 	return err
 }
 

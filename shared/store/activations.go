@@ -151,7 +151,7 @@ func (b *block) setDeployed(licenseKey string, n int) {
 // concurrent requests can deploy more instances than were bought (those
 // that lose get instance_limit_reached), and the count the answer and the
 // event carry is the one committed.
-func (s *Store) Activate(ctx context.Context, licenseKey string, d license.Deployment, actor string) (Activation, error) {
+func (s *Store) Activate(ctx context.Context, licenseKey string, d license.Deployment, actor license.Actor) (Activation, error) {
 	d.LicenseKey, d.Active, d.Imported = licenseKey, true, false
 	for attempt := 0; ; attempt++ {
 		st, err := s.readLicenseState(ctx, licenseKey)
@@ -195,7 +195,7 @@ func (s *Store) collided(ctx context.Context, err error, attempt int, what strin
 	return retryPause(ctx, attempt+1)
 }
 
-func (s *Store) activationItems(st *licenseState, d license.Deployment, actor string) ([]types.TransactWriteItem, error) {
+func (s *Store) activationItems(st *licenseState, d license.Deployment, actor license.Actor) ([]types.TransactWriteItem, error) {
 	key, n := st.rec.Key, st.rec.Deployed
 	items := []types.TransactWriteItem{s.countUpdate(key, n, 1)}
 	if largeLicense(&st.rec.License) {
@@ -222,7 +222,7 @@ func (s *Store) activationItems(st *licenseState, d license.Deployment, actor st
 		return nil, err
 	}
 	items = append(items, blocks...)
-	event, err := marshal(newEventItem(key, license.Event{At: d.ActivatedAt, Type: license.Activated, Actor: actor,
+	event, err := marshal(newEventItem(key, license.Event{At: d.ActivatedAt, Type: license.Activated, By: &actor,
 		Data: map[string]any{"deploymentId": d.DeploymentID, "name": d.Name, "deployed": n + 1}}, "", newID()))
 	if err != nil {
 		return nil, err
@@ -235,7 +235,7 @@ func (s *Store) activationItems(st *licenseState, d license.Deployment, actor st
 // deactivated event change in one transaction conditioned on what was
 // read. Deactivating an inactive deployment changes nothing; an unknown one
 // is not found. It returns the deployed count it committed.
-func (s *Store) Deactivate(ctx context.Context, licenseKey, deploymentID, actor string, now time.Time) (int, error) {
+func (s *Store) Deactivate(ctx context.Context, licenseKey, deploymentID string, actor license.Actor, now time.Time) (int, error) {
 	for attempt := 0; ; attempt++ {
 		st, err := s.readLicenseState(ctx, licenseKey)
 		if err != nil {
@@ -263,7 +263,7 @@ func (s *Store) Deactivate(ctx context.Context, licenseKey, deploymentID, actor 
 	}
 }
 
-func (s *Store) deactivationItems(st *licenseState, d license.Deployment, actor string, now time.Time) ([]types.TransactWriteItem, error) {
+func (s *Store) deactivationItems(st *licenseState, d license.Deployment, actor license.Actor, now time.Time) ([]types.TransactWriteItem, error) {
 	key, n := st.rec.Key, st.rec.Deployed
 	d.Active = false
 	dep, err := marshal(newDeploymentItem(d))
@@ -284,7 +284,7 @@ func (s *Store) deactivationItems(st *licenseState, d license.Deployment, actor 
 		return nil, err
 	}
 	items = append(items, blocks...)
-	event, err := marshal(newEventItem(key, license.Event{At: now, Type: license.Deactivated, Actor: actor,
+	event, err := marshal(newEventItem(key, license.Event{At: now, Type: license.Deactivated, By: &actor,
 		Data: map[string]any{"deploymentId": d.DeploymentID, "deployed": n - 1}}, "", newID()))
 	if err != nil {
 		return nil, err

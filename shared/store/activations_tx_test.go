@@ -13,6 +13,9 @@ import (
 	"github.com/partnerportal/licenses/shared/license"
 )
 
+// multi is u-multi of dist-a as history records it.
+var multi = license.Actor{UserID: "u-multi", UserName: "Mia Multi", OrgID: "dist-a", OrgName: "Distributor A"}
+
 // Concurrent activations never deploy more than was bought, and each one
 // that commits answers, and records, the count it committed: every count
 // from the one read to the purchased instances exactly once. The same for
@@ -31,7 +34,7 @@ func TestActivationCountsAreCommittedTx(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			res, err := w.s.Activate(w.ctx, licMain, license.Deployment{DeploymentID: fmt.Sprintf("api-%02d", i),
-				ActivatedAt: importNow.Add(time.Hour)}, "u-multi")
+				ActivatedAt: importNow.Add(time.Hour)}, multi)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -70,7 +73,7 @@ func TestActivationCountsAreCommittedTx(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n, err := w.s.Deactivate(w.ctx, licMain, id, "u-multi", importNow.Add(2*time.Hour))
+			n, err := w.s.Deactivate(w.ctx, licMain, id, multi, importNow.Add(2*time.Hour))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -92,7 +95,7 @@ func TestActivationCountsAreCommittedTx(t *testing.T) {
 func TestImportKeepsActivationsTx(t *testing.T) {
 	w := loadBase(t)
 	if _, err := w.s.Activate(w.ctx, licShared, license.Deployment{DeploymentID: "api-1", Name: "Portal",
-		ActivatedAt: importNow.Add(time.Hour)}, "u-multi"); err != nil {
+		ActivatedAt: importNow.Add(time.Hour)}, multi); err != nil {
 		t.Fatal(err)
 	}
 	doc := baseDoc()
@@ -114,10 +117,10 @@ func TestImportKeepsActivationsTx(t *testing.T) {
 		}
 	}
 	// Deactivated, then active again: one deployment, active, once.
-	if _, err := w.s.Deactivate(w.ctx, licShared, "api-1", "u-multi", importNow.Add(4*time.Hour)); err != nil {
+	if _, err := w.s.Deactivate(w.ctx, licShared, "api-1", multi, importNow.Add(4*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.s.Activate(w.ctx, licShared, license.Deployment{DeploymentID: "api-1", ActivatedAt: importNow.Add(5 * time.Hour)}, "u-multi"); err != nil {
+	if _, err := w.s.Activate(w.ctx, licShared, license.Deployment{DeploymentID: "api-1", ActivatedAt: importNow.Add(5 * time.Hour)}, multi); err != nil {
 		t.Fatal(err)
 	}
 	_, deps, _ = w.s.License(w.ctx, licShared)

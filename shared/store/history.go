@@ -65,6 +65,10 @@ type eventItem struct {
 	At      string         `dynamodbav:"at"`
 	Type    string         `dynamodbav:"type"`
 	Actor   string         `dynamodbav:"actor"`
+	// Who acted, for a change made through the portal.
+	ByName    string `dynamodbav:"byName,omitempty"`
+	ByOrg     string `dynamodbav:"byOrg,omitempty"`
+	ByOrgName string `dynamodbav:"byOrgName,omitempty"`
 	Partner string         `dynamodbav:"partnerId,omitempty"` // set on note events: only that partner sees them
 	Data    map[string]any `dynamodbav:"data"`
 }
@@ -74,12 +78,19 @@ const eventTimeLayout = "2006-01-02T15:04:05.000000000Z"
 
 func newEventItem(licenseKey string, e license.Event, partner, id string) eventItem {
 	at := e.At.UTC()
-	return eventItem{PK: pkLicense + licenseKey, SK: skEvent + at.Format(eventTimeLayout) + "#" + id,
+	it := eventItem{PK: pkLicense + licenseKey, SK: skEvent + at.Format(eventTimeLayout) + "#" + id,
 		At: formatTime(at), Type: string(e.Type), Actor: e.Actor, Partner: partner, Data: e.Data}
+	if e.By != nil {
+		it.Actor, it.ByName, it.ByOrg, it.ByOrgName = e.By.UserID, e.By.UserName, e.By.OrgID, e.By.OrgName
+	}
+	return it
 }
 
 func (i eventItem) event() license.Event {
 	e := license.Event{Type: license.EventType(i.Type), Actor: i.Actor, Data: i.Data}
+	if i.ByOrg != "" {
+		e.By = &license.Actor{UserID: i.Actor, UserName: i.ByName, OrgID: i.ByOrg, OrgName: i.ByOrgName}
+	}
 	e.At, _ = time.Parse(time.RFC3339Nano, i.At)
 	if e.Data == nil {
 		e.Data = map[string]any{}

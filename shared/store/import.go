@@ -145,6 +145,8 @@ type importer struct {
 	// recOrgs are, for a delta, the organizations of the licenses it does
 	// not name, as their records have them.
 	recOrgs map[string][]string
+	// userNames are the names of the document's users, by id.
+	userNames map[string]string
 
 	mu      sync.Mutex
 	claimed map[string]bool // licenses whose record and events a worker took on
@@ -237,6 +239,10 @@ func (im *importer) load(ctx context.Context) error {
 		for _, org := range l.OrganizationIDs {
 			im.byOrg[org] = append(im.byOrg[org], l)
 		}
+	}
+	im.userNames = make(map[string]string, len(ds.Users))
+	for _, u := range ds.Users {
+		im.userNames[u.ID] = u.Name
 	}
 	im.docDeps = make(map[string][]license.Deployment)
 	for _, d := range ds.Deployments {
@@ -1405,11 +1411,15 @@ func (im *importer) writeNotes(ctx context.Context) error {
 			}
 			item.Version = prev.Version + 1
 		}
-		actor := by
-		if actor == "" {
-			actor = license.ImportActor
+		ev := license.Event{At: at, Type: license.PartnerNoteUpdated, Actor: license.ImportActor, Data: map[string]any{"version": item.Version, "text": text}}
+		if by != "" {
+			// A partner's note names a user of the partner: only the
+			// partner reads its note events.
+			ev.By = &license.Actor{UserID: by, UserName: im.userNames[by], OrgID: partner}
+			if o := im.orgs[partner]; o != nil {
+				ev.By.OrgName = o.Name
+			}
 		}
-		ev := license.Event{At: at, Type: license.PartnerNoteUpdated, Actor: actor, Data: map[string]any{"version": item.Version, "text": text}}
 		if err := b.put(newEventItem(key, ev, partner, contentID(key, ev))); err != nil {
 			return err
 		}

@@ -58,7 +58,8 @@ func (s *Store) PartnerNotesOf(ctx context.Context, partnerID string, licenseKey
 // still at version seen (0: there is none), and records a
 // partner_note_updated event, in one transaction. A stale version is a
 // version_conflict error whose "current" member holds the note as it is.
-func (s *Store) SaveNote(ctx context.Context, partnerID, licenseKey, text string, seen int, userID string, now time.Time) (license.Note, error) {
+func (s *Store) SaveNote(ctx context.Context, partnerID, licenseKey, text string, seen int, by license.Actor, now time.Time) (license.Note, error) {
+	userID := by.UserID
 	note := license.Note{Text: text, Version: seen + 1, UpdatedAt: now.UTC(), UpdatedBy: userID}
 	item, err := marshal(noteItem{PK: pkPartner + partnerID, SK: skNote + licenseKey, Key: licenseKey, Text: text,
 		Version: note.Version, UpdatedAt: formatTime(note.UpdatedAt), UpdatedBy: userID})
@@ -72,7 +73,7 @@ func (s *Store) SaveNote(ctx context.Context, partnerID, licenseKey, text string
 		put.ConditionExpression = aws.String("version = :seen")
 		put.ExpressionAttributeValues = map[string]types.AttributeValue{":seen": &types.AttributeValueMemberN{Value: fmt.Sprint(seen)}}
 	}
-	event, err := marshal(newEventItem(licenseKey, license.Event{At: now, Type: license.PartnerNoteUpdated, Actor: userID,
+	event, err := marshal(newEventItem(licenseKey, license.Event{At: now, Type: license.PartnerNoteUpdated, By: &by,
 		Data: map[string]any{"version": note.Version, "text": text}}, partnerID, newID()))
 	if err != nil {
 		return note, err
