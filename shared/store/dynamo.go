@@ -213,32 +213,46 @@ func (s *Store) parallelN(ctx context.Context, workers, n int, fn func(context.C
 // with backoff. written, if not nil, is called with the count after each
 // request that made progress.
 func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest, written func(int)) error {
-	for start := 0; start < len(reqs); start += 25 {
-		pending := reqs[start:min(start+25, len(reqs))]
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt == maxBatchAttempts {
-				return unavailable(fmt.Errorf("batch write: %d items still unprocessed after %d attempts: %w", len(pending), attempt, errUnprocessed), "batch write")
-			}
-			if attempt > 0 {
-				if err := backoff(ctx, attempt); err != nil {
-					return err
-				}
-			}
-			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-				RequestItems: map[string][]types.WriteRequest{s.table: pending},
-			})
-			if err != nil {
-				if throttled(err) {
-					continue
-				}
-				return fmt.Errorf("batch write: %w", err)
-			}
-			left := out.UnprocessedItems[s.table]
-			if written != nil {
-				written(len(pending) - len(left))
-			}
-			pending = left
+	// The batches of one call go out a few at a time: they are independent,
+	// and a caller that needs an order makes calls in that order.
+	const perCall = 4
+	var mu sync.Mutex
+	count := func(n int) {
+		if written != nil {
+			mu.Lock()
+			written(n)
+			mu.Unlock()
 		}
+	}
+	return s.parallelN(ctx, perCall, (len(reqs)+24)/25, func(ctx context.Context, i int) error {
+		return s.writeBatch(ctx, reqs[i*25:min((i+1)*25, len(reqs))], count)
+	})
+}
+
+// writeBatch writes at most 25 requests, retrying unprocessed items with
+// backoff.
+func (s *Store) writeBatch(ctx context.Context, pending []types.WriteRequest, written func(int)) error {
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt == maxBatchAttempts {
+			return unavailable(fmt.Errorf("batch write: %d items still unprocessed after %d attempts: %w", len(pending), attempt, errUnprocessed), "batch write")
+		}
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+		}
+		out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+			RequestItems: map[string][]types.WriteRequest{s.table: pending},
+		})
+		if err != nil {
+			if throttled(err) {
+				continue
+			}
+			return fmt.Errorf("batch write: %w", err)
+		}
+		left := out.UnprocessedItems[s.table]
+		written(len(pending) - len(left))
+		pending = left
 	}
 	return nil
 }

@@ -114,6 +114,9 @@ func (s *Store) Import(ctx context.Context, ds *dataset.Dataset, opts ImportOpti
 	if err := im.writeGone(ctx); err != nil {
 		return im.result, err
 	}
+	if err := im.writeOrgs(ctx); err != nil {
+		return im.result, err
+	}
 	im.progress(true)
 	return im.result, nil
 }
@@ -145,6 +148,8 @@ type importer struct {
 	// recOrgs are, for a delta, the organizations of the licenses it does
 	// not name, as their records have them.
 	recOrgs map[string][]string
+	// hadCustomers says whether the table held a customer organization.
+	hadCustomers bool
 	// userNames are the names of the document's users, by id.
 	userNames map[string]string
 
@@ -203,6 +208,11 @@ func (im *importer) load(ctx context.Context) error {
 	}
 
 	im.orgs = make(map[string]*access.Organization, len(im.old)+len(ds.Organizations))
+	for _, o := range im.old {
+		if access.OrgType(o.Type) == access.OrgCustomer {
+			im.hadCustomers = true
+		}
+	}
 	for id, o := range im.old {
 		org := o.organization()
 		im.orgs[id] = &org
@@ -887,9 +897,27 @@ func (im *importer) rewrite(ctx context.Context, w *orgWork) error {
 	if err := im.flush(ctx, b); err != nil {
 		return err
 	}
-	if w.removed {
-		b.del(orgKey(w.id))
-	} else {
+	// The organization item, with its digest, goes last of all: in the
+	// import's last batch (writeDirectory), so a run that stops before it
+	// rewrites the organization again.
+	return nil
+}
+
+// writeOrgs writes the organization items of the customers the import
+// rewrote, with their digests, or deletes the removed ones.
+func (im *importer) writeOrgs(ctx context.Context) error {
+	b := &batch{}
+	for _, id := range slices.Sorted(maps.Keys(im.work)) {
+		w := im.work[id]
+		if w.old != nil && w.old.Digest == w.digest && !w.removed {
+			continue
+		}
+		if w.removed {
+			if w.old != nil {
+				b.del(orgKey(w.id))
+			}
+			continue
+		}
 		item := newOrgItem(*w.org)
 		item.SoldBy, item.SoldThrough, item.Blocks, item.Digest = w.dist, w.res, w.blocks, w.digest
 		if err := b.put(item); err != nil {
@@ -899,9 +927,14 @@ func (im *importer) rewrite(ctx context.Context, w *orgWork) error {
 	return im.flush(ctx, b)
 }
 
-// records reads the records of licenses, consistently.
+// records reads the records of licenses, consistently. A table without a
+// customer organization has none worth reading: a license there was
+// removed with its organizations, and comes back as created.
 func (im *importer) records(ctx context.Context, keys []string) (map[string]*Record, error) {
 	out := map[string]*Record{}
+	if !im.hadCustomers {
+		return out, nil
+	}
 	ks := make([]map[string]types.AttributeValue, 0, len(keys))
 	for _, k := range keys {
 		ks = append(ks, licenseKey(k))
@@ -1121,8 +1154,20 @@ func (im *importer) writeBlocks(ctx context.Context, w *orgWork, licenses map[st
 				blocks[n].Deployments[k] = active[k]
 			}
 		}
+		fresh := &batch{}
 		for n, b := range blocks {
 			k := blockKey{Home: w.dist, Reseller: w.res, Org: w.id, N: n}
+			if w.old == nil {
+				// An organization new to the table has no licenses anyone
+				// can activate yet (their records come after): its blocks
+				// go in a batch.
+				rows, deps, err := b.items(k, 1)
+				if err != nil {
+					return err
+				}
+				fresh.reqs = append(fresh.reqs, put(rows), put(deps))
+				continue
+			}
 			v, existed := 0, false
 			if old := w.oldBlks[n]; sameHome && old != nil {
 				v, existed = old.Version, true
@@ -1130,6 +1175,9 @@ func (im *importer) writeBlocks(ctx context.Context, w *orgWork, licenses map[st
 			if err := im.putBlock(ctx, b, k, v, existed); err != nil {
 				return err
 			}
+		}
+		if err := im.flush(ctx, fresh); err != nil {
+			return err
 		}
 	}
 	if w.old == nil || (sameHome && !w.removed) {
