@@ -61,16 +61,16 @@ func (s *Store) History(ctx context.Context, licenseKey, partnerID string, req p
 }
 
 type eventItem struct {
-	PK, SK  string
-	At      string         `dynamodbav:"at"`
-	Type    string         `dynamodbav:"type"`
-	Actor   string         `dynamodbav:"actor"`
+	PK, SK string
+	At     string `dynamodbav:"at"`
+	Type   string `dynamodbav:"type"`
+	Actor  string `dynamodbav:"actor"`
 	// Who acted, for a change made through the portal.
-	ByName    string `dynamodbav:"byName,omitempty"`
-	ByOrg     string `dynamodbav:"byOrg,omitempty"`
-	ByOrgName string `dynamodbav:"byOrgName,omitempty"`
-	Partner string         `dynamodbav:"partnerId,omitempty"` // set on note events: only that partner sees them
-	Data    map[string]any `dynamodbav:"data"`
+	ByName    string         `dynamodbav:"byName,omitempty"`
+	ByOrg     string         `dynamodbav:"byOrg,omitempty"`
+	ByOrgName string         `dynamodbav:"byOrgName,omitempty"`
+	Partner   string         `dynamodbav:"partnerId,omitempty"` // set on note events: only that partner sees them
+	Data      map[string]any `dynamodbav:"data"`
 }
 
 // eventTimeLayout has a fixed width so that events sort by time as strings.
