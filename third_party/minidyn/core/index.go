@@ -2,7 +2,6 @@ package core
 
 import (
 	"maps"
-	"sort"
 	"time"
 
 	"github.com/truora/minidyn/types"
@@ -17,12 +16,10 @@ const (
 
 type index struct {
 	keySchema  keySchema
-	sortedKeys []string
-	sortedRefs [][2]string // used for searching
+	keys       orderedKeys
 	typ        indexType
 	projection *types.Projection
 	Table      *Table
-	refs       map[string]string
 	createdAt  time.Time
 }
 
@@ -30,37 +27,14 @@ func newIndex(t *Table, typ indexType, ks keySchema) *index {
 	ks.Secondary = true
 
 	return &index{
-		keySchema:  ks,
-		sortedKeys: []string{},
-		typ:        typ,
-		Table:      t,
-		refs:       map[string]string{},
+		keySchema: ks,
+		typ:       typ,
+		Table:     t,
 	}
 }
 
 func (i *index) Clear() {
-	i.sortedKeys = []string{}
-	i.refs = map[string]string{}
-}
-
-type indexSnapshot struct {
-	sortedKeys []string
-	refs       map[string]string
-}
-
-func (i *index) snapshot() indexSnapshot {
-	keys := make([]string, len(i.sortedKeys))
-	copy(keys, i.sortedKeys)
-
-	refs := make(map[string]string, len(i.refs))
-	maps.Copy(refs, i.refs)
-
-	return indexSnapshot{sortedKeys: keys, refs: refs}
-}
-
-func (i *index) restore(s indexSnapshot) {
-	i.sortedKeys = s.sortedKeys
-	i.refs = s.refs
+	i.keys = orderedKeys{}
 }
 
 // ProjectItem returns the attributes visible through this index's projection (ALL, KEYS_ONLY, INCLUDE).
@@ -112,128 +86,43 @@ func (i *index) projectInclude(item map[string]*types.Item) map[string]*types.It
 	return out
 }
 
-func (i *index) putData(key string, item map[string]*types.Item) error {
-	indexKey, err := i.keySchema.GetKey(i.Table.AttributesDef, item)
-	if err != nil || indexKey == "" {
+// entryOf returns where the item stored at key goes in the index, and false
+// when it lacks an index key attribute (indexes are sparse). An index key
+// attribute of the wrong type is an error.
+func (i *index) entryOf(key string, item map[string]*types.Item) (keyEntry, bool, error) {
+	if e, ok := i.keySchema.entry(i.Table.AttributesDef, item, key); ok {
+		return e, true, nil
+	}
+
+	_, err := i.keySchema.GetKey(i.Table.AttributesDef, item)
+
+	return keyEntry{}, false, err
+}
+
+// putData indexes item, stored at key in place of old (nil for a new item).
+func (i *index) putData(key string, item, old map[string]*types.Item) error {
+	e, ok, err := i.entryOf(key, item)
+	if err != nil {
 		return err
 	}
 
-	old, exists := i.refs[key]
-
-	i.refs[key] = indexKey
-
-	if !exists {
-		i.sortedKeys = append(i.sortedKeys, indexKey)
-		sort.Strings(i.sortedKeys)
-
-		return nil
-	}
-
-	// On overwrite, reconcile sortedKeys so a changed index key does not leave
-	// a stale projection behind (and the new projection becomes searchable).
-	if old != indexKey {
-		pos := sort.SearchStrings(i.sortedKeys, old)
-		if pos >= len(i.sortedKeys) {
-			i.sortedKeys = append(i.sortedKeys, indexKey)
-		} else {
-			i.sortedKeys[pos] = indexKey
-		}
-
-		sort.Strings(i.sortedKeys)
-	}
+	i.keys.move(i.keySchema.entryIf(i.Table.AttributesDef, old, key), e, ok)
 
 	return nil
 }
 
 func (i *index) updateData(key string, item, oldItem map[string]*types.Item) error {
-	indexKey, err := i.keySchema.GetKey(i.Table.AttributesDef, item)
-	if err != nil || indexKey == "" {
-		return err
-	}
-
-	old := i.refs[key]
-	i.refs[key] = indexKey
-
-	if old != indexKey {
-		pos := sort.SearchStrings(i.sortedKeys, old)
-		if pos >= len(i.sortedKeys) {
-			i.sortedKeys = append(i.sortedKeys, indexKey)
-		} else {
-			i.sortedKeys[pos] = indexKey
-		}
-
-		sort.Strings(i.sortedKeys)
-	}
-
-	return nil
+	return i.putData(key, item, oldItem)
 }
 
 func (i *index) delete(key string, item map[string]*types.Item) error {
-	delete(i.refs, key)
-
-	indexKey, err := i.keySchema.GetKey(i.Table.AttributesDef, item)
-	if err != nil || indexKey == "" {
-		return err
+	if e, ok := i.keySchema.entry(i.Table.AttributesDef, item, key); ok {
+		i.keys.remove(e)
 	}
-
-	pos := sort.SearchStrings(i.sortedKeys, indexKey)
-	if pos == len(i.sortedKeys) {
-		return err
-	}
-
-	copy(i.sortedKeys[pos:], i.sortedKeys[pos+1:])
-	i.sortedKeys[len(i.sortedKeys)-1] = ""
-	i.sortedKeys = i.sortedKeys[:len(i.sortedKeys)-1]
 
 	return nil
 }
 
-func (i *index) lessKey(x, y int) bool {
-	if i.sortedRefs[x][1] < i.sortedRefs[y][1] {
-		return true
-	}
-
-	if i.sortedRefs[x][1] > i.sortedRefs[y][1] {
-		return false
-	}
-
-	return i.sortedRefs[x][0] < i.sortedRefs[y][0]
-}
-
-func (i *index) startSearch(scanForward bool) {
-	i.sortedRefs = make([][2]string, len(i.refs))
-	pos := 0
-
-	for k, v := range i.refs {
-		i.sortedRefs[pos] = [2]string{k, v}
-		pos++
-	}
-
-	sort.Slice(i.sortedRefs, func(x, y int) bool {
-		less := i.lessKey(x, y)
-		if scanForward {
-			return less
-		}
-
-		return !less
-	})
-}
-
-func (i *index) getPrimaryKey(indexKey string) (string, bool) {
-	if len(i.sortedRefs) > 0 {
-		key := i.sortedRefs[0]
-		pk, ik := key[0], key[1]
-
-		i.sortedRefs = i.sortedRefs[1:len(i.sortedRefs)]
-
-		if indexKey == ik {
-			return pk, true
-		}
-	}
-
-	return "", false
-}
-
 func (i *index) count() int64 {
-	return int64(len(i.sortedKeys))
+	return int64(i.keys.len())
 }

@@ -27,7 +27,6 @@ type QueryInput struct {
 	Aliases                   map[string]string
 	ScanIndexForward          bool
 	Scan                      bool
-	started                   bool
 }
 
 // Table struct to mock a dynamodb table
@@ -35,8 +34,8 @@ type Table struct {
 	Name                 string
 	Indexes              map[string]*index
 	AttributesDef        map[string]string
-	SortedKeys           []string
 	Data                 map[string]map[string]*types.Item
+	keys                 orderedKeys // the keys of Data in key order
 	KeySchema            keySchema
 	BillingMode          *string
 	UseNativeInterpreter bool
@@ -51,7 +50,6 @@ func NewTable(name string) *Table {
 		Name:                 name,
 		Indexes:              map[string]*index{},
 		AttributesDef:        map[string]string{},
-		SortedKeys:           []string{},
 		Data:                 map[string]map[string]*types.Item{},
 		IndexActivationDelay: defaultIndexActivationDelay,
 	}
@@ -324,90 +322,137 @@ func validateUpdateItemInputKeysAndValues(input *types.UpdateItemInput) error {
 	return nil
 }
 
-func (t *Table) parseStartKey(schema keySchema, startkeyAttr map[string]*types.Item) string {
-	startKey := ""
-	if len(startkeyAttr) != 0 {
-		startKey, _ = schema.GetKey(t.AttributesDef, startkeyAttr)
+// searchKeys returns the index a search reads (nil for the table), its key
+// order and its key schema.
+func (t *Table) searchKeys(name string) (*index, *orderedKeys, keySchema, error) {
+	if name == "" {
+		return nil, &t.keys, t.KeySchema, nil
 	}
 
-	return startKey
-}
-
-func getPrimaryKey(index *index, k string) (string, bool) {
-	pk, ok := k, true
-
-	if index != nil {
-		pk, ok = index.getPrimaryKey(k)
-	}
-
-	return pk, ok
-}
-
-func (t *Table) fetchQueryData(input QueryInput) (*index, []string) {
-	if input.Index != "" {
-		i := t.Indexes[input.Index]
-		i.startSearch(input.ScanIndexForward)
-
-		return i, i.sortedKeys
-	}
-
-	return nil, t.SortedKeys
-}
-
-func prepareSearch(input *QueryInput, index *index, k, startKey string) (string, bool) {
-	pk, ok := getPrimaryKey(index, k)
+	i, ok := t.Indexes[name]
 	if !ok {
-		return pk, ok
+		return nil, nil, keySchema{}, types.NewError("ValidationException", "The table does not have the specified index: "+name, nil)
 	}
 
-	if input.started {
-		return pk, true
-	}
-
-	if pk == startKey {
-		input.started = true
-	}
-
-	return "", false
+	return i, &i.keys, i.keySchema, nil
 }
 
-func (t *Table) getMatchedItemAndCount(input *QueryInput, pk, startKey string, idx *index) (map[string]*types.Item, map[string]*types.Item, interpreter.ExpressionType, bool, error) {
-	storedItem, ok := t.Data[pk]
+// searchBounds returns the part of the key order a search reads: for a Query,
+// the partition and sort key range of its key condition; after the
+// ExclusiveStartKey in the direction of the search.
+func (t *Table) searchBounds(input QueryInput, idx *index, keys *orderedKeys, ks keySchema) (position, position) {
+	from, to := keys.start(), keys.end()
 
-	lastMatchExpressionType, matched, err := t.matchKey(*input, storedItem)
+	if !input.Scan && input.KeyConditionExpression != "" {
+		if r, ok := planKeyCondition(input.KeyConditionExpression, input.Aliases, input.ExpressionAttributeValues, ks, t.AttributesDef); ok {
+			from, to = r.bounds(keys)
+		}
+	}
+
+	if len(input.ExclusiveStartKey) != 0 {
+		start, ok := t.startEntry(input.ExclusiveStartKey, idx, ks)
+
+		switch {
+		case !ok:
+			from = to
+		case input.ScanIndexForward:
+			if p := keys.search(func(e keyEntry) bool { return compareEntries(e, start) > 0 }); from.before(p) {
+				from = p
+			}
+		default:
+			if p := keys.search(func(e keyEntry) bool { return compareEntries(e, start) >= 0 }); p.before(to) {
+				to = p
+			}
+		}
+	}
+
+	if to.before(from) {
+		to = from
+	}
+
+	return from, to
+}
+
+// startEntry returns the place of an ExclusiveStartKey in the key order. A key
+// without the table's key attributes starts at the beginning; one of an index
+// without the index's key attributes starts after the item it names, and
+// reads nothing when there is no such item.
+func (t *Table) startEntry(start map[string]*types.Item, idx *index, ks keySchema) (keyEntry, bool) {
+	key, err := t.KeySchema.GetKey(t.AttributesDef, start)
 	if err != nil {
-		return nil, nil, lastMatchExpressionType, false, err
+		return keyEntry{}, true
 	}
 
-	fullCopy := copyItem(storedItem)
-
-	if !ok || !input.started || !matched {
-		return fullCopy, fullCopy, lastMatchExpressionType, false, nil
+	if e, ok := ks.entry(t.AttributesDef, start, key); ok {
+		return e, true
 	}
 
+	if stored, ok := t.Data[key]; ok && idx != nil {
+		return ks.entry(t.AttributesDef, stored, key)
+	}
+
+	return keyEntry{}, false
+}
+
+func shouldCountItem(expressionType interpreter.ExpressionType, matched bool) bool {
+	return expressionType == "" || expressionType == interpreter.ExpressionTypeFilter || (expressionType == interpreter.ExpressionTypeKey && matched)
+}
+
+// matchSearch says whether an item counts towards the Limit of a search, and
+// whether it matches. A Query evaluates its key condition, then its filter:
+// only items that match the key condition count.
+func (t *Table) matchSearch(input QueryInput, item map[string]*types.Item) (bool, bool, error) {
+	if input.KeyConditionExpression == "" {
+		expressionType, matched, err := t.matchKey(input, item)
+		return shouldCountItem(expressionType, matched), matched, err
+	}
+
+	keyMatched, err := t.InterpreterMatch(interpreter.MatchInput{
+		TableName:      t.Name,
+		Expression:     input.KeyConditionExpression,
+		ExpressionType: interpreter.ExpressionTypeKey,
+		Item:           item,
+		Aliases:        input.Aliases,
+		Attributes:     input.ExpressionAttributeValues,
+	})
+	if err != nil {
+		return false, false, err
+	}
+
+	if !keyMatched {
+		return false, false, nil
+	}
+
+	rest := input
+	rest.KeyConditionExpression = ""
+	rest.Scan = true
+
+	_, matched, err := t.matchKey(rest, item)
+
+	return true, matched, err
+}
+
+// searchOutput returns a matched item as a search answers it: through the
+// index's projection and the ProjectionExpression.
+func (t *Table) searchOutput(input QueryInput, idx *index, storedItem map[string]*types.Item) (map[string]*types.Item, error) {
 	baseItem := storedItem
 	if idx != nil {
 		baseItem = idx.ProjectItem(storedItem)
 	}
 
 	if input.ProjectionExpression != "" {
-		projected, err := t.LangInterpreter.Project(interpreter.ProjectInput{
+		return t.LangInterpreter.Project(interpreter.ProjectInput{
 			Expression: input.ProjectionExpression,
 			Item:       baseItem,
 			Aliases:    input.Aliases,
 		})
-		if err != nil {
-			return nil, nil, lastMatchExpressionType, false, err
-		}
-
-		return projected, fullCopy, lastMatchExpressionType, true, nil
 	}
 
 	if idx != nil {
-		return baseItem, fullCopy, lastMatchExpressionType, true, nil
+		return baseItem, nil
 	}
 
-	return fullCopy, fullCopy, lastMatchExpressionType, true, nil
+	return copyItem(storedItem), nil
 }
 
 func shouldReturnNextKey(item map[string]*types.Item, count, scanned, limit, keysSize int64) bool {
@@ -416,10 +461,6 @@ func shouldReturnNextKey(item map[string]*types.Item, count, scanned, limit, key
 	}
 
 	return scanned <= keysSize && limit <= count
-}
-
-func shouldCountItem(expressionType interpreter.ExpressionType, matched bool) bool {
-	return expressionType == "" || expressionType == interpreter.ExpressionTypeFilter || (expressionType == interpreter.ExpressionTypeKey && matched)
 }
 
 func shouldBreakPage(count, limit int64) bool {
@@ -435,8 +476,9 @@ func GetKeyAt(sortedKeys []string, size int64, pos int64, forward bool) string {
 	return sortedKeys[pos]
 }
 
-// SearchData queries the table based on the input.
-func (t *Table) SearchData(input QueryInput) ([]map[string]*types.Item, map[string]*types.Item, error) { //nolint:gocognit // query loop with paging, filters, and interpreter errors
+// SearchData queries the table based on the input. It reads only the part of
+// the key order that the key condition and the ExclusiveStartKey select.
+func (t *Table) SearchData(input QueryInput) ([]map[string]*types.Item, map[string]*types.Item, error) {
 	if err := validateSearchInputMaps(input); err != nil {
 		return nil, nil, err
 	}
@@ -445,16 +487,15 @@ func (t *Table) SearchData(input QueryInput) ([]map[string]*types.Item, map[stri
 		return nil, nil, err
 	}
 
+	idx, keys, ks, err := t.searchKeys(input.Index)
+	if err != nil {
+		return nil, nil, err
+	}
+
 	items := []map[string]*types.Item{}
 	limit := input.Limit
-	exclusiveStartKey := input.ExclusiveStartKey
-	index, sortedKeys := t.fetchQueryData(input)
-
-	startKey := t.parseStartKey(t.KeySchema, exclusiveStartKey)
-	input.started = startKey == ""
 	last := map[string]*types.Item{}
-	sortedKeysSize := int64(len(sortedKeys))
-
+	from, to := t.searchBounds(input, idx, keys, ks)
 	forward := input.ScanIndexForward
 
 	var (
@@ -462,38 +503,47 @@ func (t *Table) SearchData(input QueryInput) ([]map[string]*types.Item, map[stri
 		scanned int64
 	)
 
-	for pos := range sortedKeys {
-		k := GetKeyAt(sortedKeys, sortedKeysSize, int64(pos), forward)
+	for p := from; p.before(to); {
+		var e keyEntry
 
-		pk, ok := prepareSearch(&input, index, k, startKey)
-		if !ok {
-			scanned++
-			continue
+		if forward {
+			e = keys.at(p)
+			p = keys.next(p)
+		} else {
+			to = keys.prev(to)
+			e = keys.at(to)
 		}
 
-		item, keyItem, expressionType, matched, gerr := t.getMatchedItemAndCount(&input, pk, startKey, index)
-		if gerr != nil {
-			return nil, nil, types.NewError("ValidationException", gerr.Error(), nil)
+		storedItem := t.Data[e.key]
+		scanned++
+
+		counted, matched, merr := t.matchSearch(input, storedItem)
+		if merr != nil {
+			return nil, nil, types.NewError("ValidationException", merr.Error(), nil)
 		}
 
 		if matched {
+			item, perr := t.searchOutput(input, idx, storedItem)
+			if perr != nil {
+				return nil, nil, types.NewError("ValidationException", perr.Error(), nil)
+			}
+
 			items = append(items, item)
 		}
 
-		scanned++
-
-		if shouldCountItem(expressionType, matched) {
-			count++
+		if !counted {
+			continue
 		}
 
-		last = keyItem
+		count++
+		last = storedItem
 
 		if shouldBreakPage(count, limit) {
 			break
 		}
 	}
 
-	return items, t.getLastKey(last, limit, count, scanned, sortedKeysSize, index), nil
+	return items, t.getLastKey(last, limit, count, scanned, int64(keys.len()), idx), nil
 }
 
 func (t *Table) getLastKey(item map[string]*types.Item, limit, count, scanned, keysSize int64, index *index) map[string]*types.Item {
@@ -587,13 +637,48 @@ func (t *Table) matchKey(input QueryInput, item map[string]*types.Item) (interpr
 	return lastMatchExpressionType, matched, nil
 }
 
-func (t *Table) setItem(key string, item map[string]*types.Item) {
-	_, exists := t.Data[key]
+// storeItem writes item at key in the table and its indexes, in place of old
+// (nil for a new item). An index that refuses the item fails the write before
+// anything changes.
+func (t *Table) storeItem(key string, item, old map[string]*types.Item) error {
+	type indexEntry struct {
+		index *index
+		entry keyEntry
+		ok    bool
+	}
+
+	entries := make([]indexEntry, 0, len(t.Indexes))
+
+	for _, index := range t.Indexes {
+		e, ok, err := index.entryOf(key, item)
+		if err != nil {
+			return err
+		}
+
+		entries = append(entries, indexEntry{index, e, ok})
+	}
+
+	e, ok := t.KeySchema.entry(t.AttributesDef, item, key)
+	t.keys.move(t.KeySchema.entryIf(t.AttributesDef, old, key), e, ok)
 	t.Data[key] = item
 
-	if !exists {
-		t.SortedKeys = append(t.SortedKeys, key)
-		sort.Strings(t.SortedKeys)
+	for _, ie := range entries {
+		ie.index.keys.move(ie.index.keySchema.entryIf(t.AttributesDef, old, key), ie.entry, ie.ok)
+	}
+
+	return nil
+}
+
+// removeItem deletes the item stored at key from the table and its indexes.
+func (t *Table) removeItem(key string, item map[string]*types.Item) {
+	delete(t.Data, key)
+
+	if e, ok := t.KeySchema.entry(t.AttributesDef, item, key); ok {
+		t.keys.remove(e)
+	}
+
+	for _, index := range t.Indexes {
+		_ = index.delete(key, item)
 	}
 }
 
@@ -608,43 +693,50 @@ func (t *Table) getItem(key string) map[string]*types.Item {
 
 // Clear removes data and sorted keys from a table
 func (t *Table) Clear() {
-	t.SortedKeys = []string{}
+	t.keys = orderedKeys{}
 	t.Data = map[string]map[string]*types.Item{}
 }
 
-// TableSnapshot captures a point-in-time copy of mutable table state for transactional rollback
+// TableSnapshot holds items of a table as they were, for transactional
+// rollback.
 type TableSnapshot struct {
-	data       map[string]map[string]*types.Item
-	sortedKeys []string
-	indexes    map[string]indexSnapshot
+	items map[string]map[string]*types.Item // by key; nil for an item that did not exist
 }
 
-// Snapshot returns a deep copy of the table's mutable state
-func (t *Table) Snapshot() TableSnapshot {
-	data := make(map[string]map[string]*types.Item, len(t.Data))
-	for k, v := range t.Data {
-		data[k] = deepCopyItemMap(v)
+// SnapshotItems returns a copy of the items stored at keys (those a
+// transaction is about to write), for Restore to put back. It copies nothing
+// else: the cost of a transaction does not grow with the table.
+func (t *Table) SnapshotItems(keys ...string) TableSnapshot {
+	items := make(map[string]map[string]*types.Item, len(keys))
+
+	for _, key := range keys {
+		if item, ok := t.Data[key]; ok {
+			items[key] = deepCopyItemMap(item)
+		} else {
+			items[key] = nil
+		}
 	}
 
-	keys := make([]string, len(t.SortedKeys))
-	copy(keys, t.SortedKeys)
-
-	indexes := make(map[string]indexSnapshot, len(t.Indexes))
-	for name, idx := range t.Indexes {
-		indexes[name] = idx.snapshot()
-	}
-
-	return TableSnapshot{data: data, sortedKeys: keys, indexes: indexes}
+	return TableSnapshot{items: items}
 }
 
-// Restore replaces the table's mutable state with a previously taken snapshot
+// Restore puts the items of a snapshot back as they were, in the table and its
+// indexes.
 func (t *Table) Restore(s TableSnapshot) {
-	t.Data = s.data
-	t.SortedKeys = s.sortedKeys
+	for key, item := range s.items {
+		current, exists := t.Data[key]
 
-	for name, idx := range t.Indexes {
-		if snap, ok := s.indexes[name]; ok {
-			idx.restore(snap)
+		switch {
+		case item != nil:
+			var old map[string]*types.Item
+			if exists {
+				old = current
+			}
+
+			// The item was in the table with these index keys before.
+			_ = t.storeItem(key, item, old)
+		case exists:
+			t.removeItem(key, current)
 		}
 	}
 }
@@ -684,13 +776,13 @@ func (t *Table) Put(input *types.PutItemInput) (map[string]*types.Item, error) {
 		}
 	}
 
-	t.setItem(key, item)
+	var old map[string]*types.Item
+	if stored, ok := t.Data[key]; ok {
+		old = stored
+	}
 
-	for _, index := range t.Indexes {
-		err := index.putData(key, item)
-		if err != nil {
-			return nil, types.NewError("ValidationException", err.Error(), nil)
-		}
+	if err := t.storeItem(key, item, old); err != nil {
+		return nil, types.NewError("ValidationException", err.Error(), nil)
 	}
 
 	return item, nil
@@ -888,14 +980,18 @@ func (t *Table) Update(input *types.UpdateItemInput) (map[string]*types.Item, er
 		return nil, types.NewError("ValidationException", err.Error(), nil)
 	}
 
-	t.setItem(key, item)
+	var old map[string]*types.Item
+	if ok {
+		old = oldItem
+	}
 
-	// update secondary Indexes
-	for _, index := range t.Indexes {
-		err := index.updateData(key, item, oldItem)
-		if err != nil {
-			return nil, types.NewError("ValidationException", err.Error(), nil)
+	if err := t.storeItem(key, item, old); err != nil {
+		if ok {
+			// the update changed the stored item in place
+			t.Data[key] = oldItem
 		}
+
+		return nil, types.NewError("ValidationException", err.Error(), nil)
 	}
 
 	newItem := copyItem(item)
@@ -958,27 +1054,9 @@ func (t *Table) Delete(input *types.DeleteItemInput) (map[string]*types.Item, er
 		return nil, nil
 	}
 
-	item = copyItem(item)
+	t.removeItem(key, item)
 
-	delete(t.Data, key)
-
-	pos := sort.SearchStrings(t.SortedKeys, key)
-	if pos == len(t.SortedKeys) {
-		return item, nil
-	}
-
-	copy(t.SortedKeys[pos:], t.SortedKeys[pos+1:])
-	t.SortedKeys[len(t.SortedKeys)-1] = ""
-	t.SortedKeys = t.SortedKeys[:len(t.SortedKeys)-1]
-
-	for _, index := range t.Indexes {
-		err := index.delete(key, item)
-		if err != nil {
-			return nil, types.NewError("ValidationException", err.Error(), nil)
-		}
-	}
-
-	return item, nil
+	return copyItem(item), nil
 }
 
 // Description returns the description of a table
@@ -988,7 +1066,8 @@ func (t *Table) Description(name string) *types.TableDescription {
 
 	return &types.TableDescription{
 		TableName:              name,
-		ItemCount:              int64(len(t.SortedKeys)),
+		ItemCount:              int64(t.keys.len()),
+		TableStatus:            "ACTIVE",
 		KeySchema:              t.KeySchema.describe(),
 		GlobalSecondaryIndexes: gsi,
 		LocalSecondaryIndexes:  lsi,

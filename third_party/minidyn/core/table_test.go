@@ -603,12 +603,10 @@ func TestDeleteIndex(t *testing.T) {
 		TableName: &newTable.Name,
 	}
 
-	index := newTable.Indexes["invert"]
-	index.sortedKeys = []string{"key1", "key2"}
-	newTable.Indexes["invert"] = index
-
 	_, err = newTable.Delete(inp)
 	c.NoError(err)
+	c.Len(newTable.Data, 2)
+	c.EqualValues(2, newTable.Indexes["invert"].count())
 }
 
 func TestSearchData(t *testing.T) {
@@ -655,10 +653,7 @@ func TestSearchData(t *testing.T) {
 	queryInput.ScanIndexForward = true
 
 	newIndex := index{
-		sortedRefs: [][2]string{{"ref1", "ref2"}},
-		sortedKeys: []string{"ref2", "ref1"},
-		refs:       map[string]string{"ref1": "ref2"},
-		Table:      newTable,
+		Table: newTable,
 	}
 
 	newTable.Indexes = map[string]*index{
@@ -666,7 +661,6 @@ func TestSearchData(t *testing.T) {
 	}
 
 	queryInput.Index = "indice"
-	queryInput.started = true
 
 	result, lastItem, err = newTable.SearchData(queryInput)
 	c.NoError(err)
@@ -1158,10 +1152,7 @@ func TestGetLastKey(t *testing.T) {
 	})
 
 	newIndex := &index{
-		sortedRefs: [][2]string{{"ref1", "ref2"}},
-		sortedKeys: []string{"ref2", "ref1"},
-		refs:       map[string]string{"ref1": "ref2"},
-		Table:      newTable,
+		Table: newTable,
 	}
 
 	result := newTable.getLastKey(item, 1, 1, 1, 2, newIndex)
@@ -1597,12 +1588,12 @@ func TestFetchQueryData(t *testing.T) {
 	c.NoError(err)
 	c.Len(newTable.Data, 6)
 
-	index, sortedKeys := newTable.fetchQueryData(QueryInput{
-		Index: "invert",
-	})
+	index, keys, _, err := newTable.searchKeys("invert")
+	c.NoError(err)
 
-	c.NotEmpty(sortedKeys)
-	c.Equal(index.sortedRefs[0][0], "006.Bellsprout")
+	c.Equal(6, keys.len())
+	c.Equal("006.Bellsprout", keys.at(keys.prev(keys.end())).key)
+	c.Same(newTable.Indexes["invert"], index)
 }
 
 func TestSearchDataWithProjectionExpression(t *testing.T) {
@@ -1726,7 +1717,7 @@ func TestSnapshot(t *testing.T) {
 	})
 	c.NoError(err)
 
-	snap := table.Snapshot()
+	snap := table.SnapshotItems("001.Bulbasaur")
 
 	_, err = table.Delete(&types.DeleteItemInput{
 		TableName: aws.String(tableName),
@@ -1754,7 +1745,7 @@ func TestRestore(t *testing.T) {
 	})
 	c.NoError(err)
 
-	snap := table.Snapshot()
+	snap := table.SnapshotItems("004.Charmander")
 
 	itemB := createPokemon(pokemon{ID: "004", Type: "fire", Name: "Charmander"})
 	_, err = table.Put(&types.PutItemInput{

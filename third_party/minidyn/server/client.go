@@ -17,7 +17,7 @@ import (
 // Client implements a DynamoDB-like engine backed by core.Table.
 type Client struct {
 	tables               map[string]*core.Table
-	mu                   sync.Mutex
+	mu                   sync.RWMutex // writes hold it alone, reads together
 	langInterpreter      *interpreter.Language
 	nativeInterpreter    *interpreter.Native
 	useNativeInterpreter bool
@@ -31,7 +31,7 @@ type Client struct {
 func NewClient() *Client {
 	return &Client{
 		tables:              map[string]*core.Table{},
-		mu:                  sync.Mutex{},
+		mu:                  sync.RWMutex{},
 		nativeInterpreter:   interpreter.NewNativeInterpreter(),
 		langInterpreter:     &interpreter.Language{},
 		tableFailureErrs:    map[string]error{},
@@ -40,6 +40,9 @@ func NewClient() *Client {
 }
 
 func (c *Client) setFailureCondition(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
 	c.forceFailureErr = err
 }
 
@@ -128,8 +131,8 @@ func (e batchEmulation) unprocessed(tableName string, n int, raw map[string]*Att
 // given tables. A global failure overrides everything; otherwise any table-scoped
 // failure hard-fails the whole batch. Takes c.mu briefly so the loop can run lock-free.
 func (c *Client) batchEmulationFor(tables ...string) batchEmulation {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 
 	snap := batchEmulation{}
 
@@ -183,6 +186,9 @@ func (c *Client) getTable(tableName string) (*core.Table, error) {
 
 // CreateTable creates a new table in the in-memory engine.
 func (c *Client) CreateTable(ctx context.Context, input *CreateTableInput) (*CreateTableOutput, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
 	tableName := aws.ToString(input.TableName)
 	if _, ok := c.tables[tableName]; ok {
 		return nil, &ddbtypes.ResourceInUseException{Message: aws.String("Cannot create preexisting table")}
@@ -218,6 +224,9 @@ func (c *Client) CreateTable(ctx context.Context, input *CreateTableInput) (*Cre
 
 // UpdateTable applies metadata changes, including GSI updates.
 func (c *Client) UpdateTable(ctx context.Context, input *UpdateTableInput) (*UpdateTableOutput, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
 	tableName := aws.ToString(input.TableName)
 
 	table, ok := c.tables[tableName]
@@ -240,6 +249,9 @@ func (c *Client) UpdateTable(ctx context.Context, input *UpdateTableInput) (*Upd
 
 // DeleteTable removes a table and its data.
 func (c *Client) DeleteTable(ctx context.Context, input *DeleteTableInput) (*DeleteTableOutput, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
 	tableName := aws.ToString(input.TableName)
 
 	table, err := c.getTable(tableName)
@@ -248,6 +260,7 @@ func (c *Client) DeleteTable(ctx context.Context, input *DeleteTableInput) (*Del
 	}
 
 	desc := mapTableDescriptionToDDB(table.Description(tableName))
+	desc.TableStatus = ddbtypes.TableStatusDeleting
 	delete(c.tables, tableName)
 
 	return &DeleteTableOutput{TableDescription: desc}, nil
@@ -255,6 +268,9 @@ func (c *Client) DeleteTable(ctx context.Context, input *DeleteTableInput) (*Del
 
 // DescribeTable returns table metadata.
 func (c *Client) DescribeTable(ctx context.Context, input *DescribeTableInput) (*DescribeTableOutput, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+
 	tableName := aws.ToString(input.TableName)
 
 	table, err := c.getTable(tableName)
@@ -267,13 +283,13 @@ func (c *Client) DescribeTable(ctx context.Context, input *DescribeTableInput) (
 
 // ClearTable removes all data from a specific table, including its indexes.
 func (c *Client) ClearTable(tableName string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
 	table, err := c.getTable(tableName)
 	if err != nil {
 		return err
 	}
-
-	c.mu.Lock()
-	defer c.mu.Unlock()
 
 	table.Clear()
 
@@ -432,9 +448,14 @@ func (c *Client) UpdateItem(ctx context.Context, input *UpdateItemInput) (*Updat
 
 // GetItem returns a single item by key.
 func (c *Client) GetItem(ctx context.Context, input *GetItemInput) (*GetItemOutput, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 
+	return c.getItem(input)
+}
+
+// getItem is GetItem for a caller that holds c.mu.
+func (c *Client) getItem(input *GetItemInput) (*GetItemOutput, error) {
 	if ferr := c.failureErrFor(aws.ToString(input.TableName), ""); ferr != nil {
 		return nil, ferr
 	}
@@ -474,8 +495,8 @@ func (c *Client) GetItem(ctx context.Context, input *GetItemInput) (*GetItemOutp
 
 // Query searches items by key condition and optional filter.
 func (c *Client) Query(ctx context.Context, input *QueryInput) (*QueryOutput, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 
 	if ferr := c.failureErrFor(aws.ToString(input.TableName), aws.ToString(input.IndexName)); ferr != nil {
 		return nil, ferr
@@ -526,8 +547,8 @@ func (c *Client) Query(ctx context.Context, input *QueryInput) (*QueryOutput, er
 
 // Scan iterates items (optionally filtered) and returns a page of results.
 func (c *Client) Scan(ctx context.Context, input *ScanInput) (*ScanOutput, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 
 	if ferr := c.failureErrFor(aws.ToString(input.TableName), aws.ToString(input.IndexName)); ferr != nil {
 		return nil, ferr
@@ -791,7 +812,7 @@ func (c *Client) batchGetItemForTable(ctx context.Context, tableName string, req
 }
 
 func (c *Client) prepareTransact(items []TransactWriteItem) (map[string]core.TableSnapshot, error) {
-	snapshots := map[string]core.TableSnapshot{}
+	keys := map[string][]string{} // of the items to write, by table
 	seenKeys := make(map[string]struct{}, len(items))
 
 	for _, item := range items {
@@ -817,16 +838,14 @@ func (c *Client) prepareTransact(items []TransactWriteItem) (map[string]core.Tab
 			return nil, ferr
 		}
 
-		if _, alreadySnapped := snapshots[tableName]; !alreadySnapped {
-			table, err := c.getTable(tableName)
-			if err != nil {
-				return nil, mapKnownError(err)
-			}
-
-			snapshots[tableName] = table.Snapshot()
+		table, err := c.getTable(tableName)
+		if err != nil {
+			return nil, mapKnownError(err)
 		}
 
-		table := c.tables[tableName]
+		if _, ok := keys[tableName]; !ok {
+			keys[tableName] = nil
+		}
 		internalKeyMap := mapAttributeValueMapToTypes(rawKeyMap)
 
 		if key, err := table.KeySchema.GetKey(table.AttributesDef, internalKeyMap); err == nil {
@@ -840,7 +859,14 @@ func (c *Client) prepareTransact(items []TransactWriteItem) (map[string]core.Tab
 			}
 
 			seenKeys[id] = struct{}{}
+			keys[tableName] = append(keys[tableName], key)
 		}
+	}
+
+	// Only the items the transaction writes are kept, not the tables.
+	snapshots := make(map[string]core.TableSnapshot, len(keys))
+	for tableName, tableKeys := range keys {
+		snapshots[tableName] = c.tables[tableName].SnapshotItems(tableKeys...)
 	}
 
 	return snapshots, nil
@@ -959,6 +985,9 @@ func validateTransactGetItemsInput(c *Client, input *TransactGetItemsInput) erro
 
 // TransactGetItems atomically retrieves multiple items from one or more tables.
 func (c *Client) TransactGetItems(ctx context.Context, input *TransactGetItemsInput) (*TransactGetItemsOutput, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+
 	if err := validateTransactGetItemsInput(c, input); err != nil {
 		return nil, err
 	}
@@ -968,7 +997,7 @@ func (c *Client) TransactGetItems(ctx context.Context, input *TransactGetItemsIn
 	for _, item := range input.TransactItems {
 		get := item.Get
 
-		out, err := c.GetItem(ctx, &GetItemInput{
+		out, err := c.getItem(&GetItemInput{
 			TableName:                get.TableName,
 			Key:                      get.Key,
 			ExpressionAttributeNames: get.ExpressionAttributeNames,

@@ -325,6 +325,7 @@ func mapTableDescriptionToDDB(td *types.TableDescription) *ddbtypes.TableDescrip
 	return &ddbtypes.TableDescription{
 		TableName:              aws.String(td.TableName),
 		ItemCount:              aws.Int64(td.ItemCount),
+		TableStatus:            ddbtypes.TableStatus(td.TableStatus),
 		KeySchema:              mapTypesKeySchema(td.KeySchema),
 		GlobalSecondaryIndexes: mapTypesGSI(td.GlobalSecondaryIndexes),
 		LocalSecondaryIndexes:  mapTypesLSI(td.LocalSecondaryIndexes),

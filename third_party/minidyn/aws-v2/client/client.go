@@ -797,7 +797,7 @@ func executeBatchWriteRequest(ctx context.Context, fd *Client, table *string, re
 }
 
 func (fd *Client) prepareTransact(items []types.TransactWriteItem) (map[string]core.TableSnapshot, error) {
-	snapshots := map[string]core.TableSnapshot{}
+	keys := map[string][]string{} // of the items to write, by table
 	seenKeys := make(map[string]struct{}, len(items))
 
 	for _, item := range items {
@@ -823,16 +823,14 @@ func (fd *Client) prepareTransact(items []types.TransactWriteItem) (map[string]c
 			return nil, ferr
 		}
 
-		if _, alreadySnapped := snapshots[tableName]; !alreadySnapped {
-			table, err := fd.getTable(tableName)
-			if err != nil {
-				return nil, mapKnownError(err)
-			}
-
-			snapshots[tableName] = table.Snapshot()
+		table, err := fd.getTable(tableName)
+		if err != nil {
+			return nil, mapKnownError(err)
 		}
 
-		table := fd.tables[tableName]
+		if _, ok := keys[tableName]; !ok {
+			keys[tableName] = nil
+		}
 		internalKeyMap := mapDynamoToTypesMapItem(rawKeyMap)
 
 		if key, err := table.KeySchema.GetKey(table.AttributesDef, internalKeyMap); err == nil {
@@ -846,7 +844,14 @@ func (fd *Client) prepareTransact(items []types.TransactWriteItem) (map[string]c
 			}
 
 			seenKeys[id] = struct{}{}
+			keys[tableName] = append(keys[tableName], key)
 		}
+	}
+
+	// Only the items the transaction writes are kept, not the tables.
+	snapshots := make(map[string]core.TableSnapshot, len(keys))
+	for tableName, tableKeys := range keys {
+		snapshots[tableName] = fd.tables[tableName].SnapshotItems(tableKeys...)
 	}
 
 	return snapshots, nil

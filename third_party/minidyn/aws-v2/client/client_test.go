@@ -594,13 +594,13 @@ func TestSetIndexActivationDelayReportsGSIStatusTransition(t *testing.T) {
 	c := require.New(t)
 	client := NewClient()
 
-	SetIndexActivationDelay(client, 5*time.Millisecond)
+	SetIndexActivationDelay(client, 500*time.Millisecond)
 	c.NoError(ensurePokemonTable(client))
 	createTestGlobalSecondaryIndex(t, client, "delayed-index")
 
 	c.Equal(dynamodbtypes.IndexStatusCreating, describeGlobalSecondaryIndexStatus(t, client, "delayed-index"))
 
-	time.Sleep(10 * time.Millisecond)
+	time.Sleep(600 * time.Millisecond)
 
 	c.Equal(dynamodbtypes.IndexStatusActive, describeGlobalSecondaryIndexStatus(t, client, "delayed-index"))
 }

@@ -460,6 +460,7 @@ func mapTypesToDynamoTableDescription(input *types.TableDescription) *dynamodbty
 	return &dynamodbtypes.TableDescription{
 		TableName:              toString(input.TableName),
 		ItemCount:              aws.Int64(input.ItemCount),
+		TableStatus:            dynamodbtypes.TableStatus(input.TableStatus),
 		KeySchema:              mapTypesToDynamoKeySchemaElements(input.KeySchema),
 		GlobalSecondaryIndexes: mapTypesToDynamoTypesGlobalSecondaryIndexes(input.GlobalSecondaryIndexes),
 		LocalSecondaryIndexes:  mapTypesToDynamoLocalSecondaryIndexes(input.LocalSecondaryIndexes),
