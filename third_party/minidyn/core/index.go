@@ -99,22 +99,6 @@ func (i *index) entryOf(key string, item map[string]*types.Item) (keyEntry, bool
 	return keyEntry{}, false, err
 }
 
-// putData indexes item, stored at key in place of old (nil for a new item).
-func (i *index) putData(key string, item, old map[string]*types.Item) error {
-	e, ok, err := i.entryOf(key, item)
-	if err != nil {
-		return err
-	}
-
-	i.keys.move(i.keySchema.entryIf(i.Table.AttributesDef, old, key), e, ok)
-
-	return nil
-}
-
-func (i *index) updateData(key string, item, oldItem map[string]*types.Item) error {
-	return i.putData(key, item, oldItem)
-}
-
 func (i *index) delete(key string, item map[string]*types.Item) error {
 	if e, ok := i.keySchema.entry(i.Table.AttributesDef, item, key); ok {
 		i.keys.remove(e)

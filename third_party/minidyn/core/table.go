@@ -338,14 +338,15 @@ func (t *Table) searchKeys(name string) (*index, *orderedKeys, keySchema, error)
 }
 
 // searchBounds returns the part of the key order a search reads: for a Query,
-// the partition and sort key range of its key condition; after the
-// ExclusiveStartKey in the direction of the search.
-func (t *Table) searchBounds(input QueryInput, idx *index, keys *orderedKeys, ks keySchema) (position, position) {
-	from, to := keys.start(), keys.end()
+// the partition and sort key range of its key condition (planned is true
+// then); after the ExclusiveStartKey in the direction of the search.
+func (t *Table) searchBounds(input QueryInput, idx *index, keys *orderedKeys, ks keySchema) (from, to position, planned bool) {
+	from, to = keys.start(), keys.end()
 
 	if !input.Scan && input.KeyConditionExpression != "" {
 		if r, ok := planKeyCondition(input.KeyConditionExpression, input.Aliases, input.ExpressionAttributeValues, ks, t.AttributesDef); ok {
 			from, to = r.bounds(keys)
+			planned = true
 		}
 	}
 
@@ -370,7 +371,7 @@ func (t *Table) searchBounds(input QueryInput, idx *index, keys *orderedKeys, ks
 		to = from
 	}
 
-	return from, to
+	return from, to, planned
 }
 
 // startEntry returns the place of an ExclusiveStartKey in the key order. A key
@@ -399,12 +400,17 @@ func shouldCountItem(expressionType interpreter.ExpressionType, matched bool) bo
 }
 
 // matchSearch says whether an item counts towards the Limit of a search, and
-// whether it matches. A Query evaluates its key condition, then its filter:
-// only items that match the key condition count.
-func (t *Table) matchSearch(input QueryInput, item map[string]*types.Item) (bool, bool, error) {
+// whether it matches. A Query evaluates its key condition (unless keyMatched
+// says the item matches it), then its filter: only items that match the key
+// condition count.
+func (t *Table) matchSearch(input QueryInput, item map[string]*types.Item, keyMatched bool) (bool, bool, error) {
 	if input.KeyConditionExpression == "" {
 		expressionType, matched, err := t.matchKey(input, item)
 		return shouldCountItem(expressionType, matched), matched, err
+	}
+
+	if keyMatched {
+		return t.matchFilter(input, item)
 	}
 
 	keyMatched, err := t.InterpreterMatch(interpreter.MatchInput{
@@ -423,6 +429,12 @@ func (t *Table) matchSearch(input QueryInput, item map[string]*types.Item) (bool
 		return false, false, nil
 	}
 
+	return t.matchFilter(input, item)
+}
+
+// matchFilter evaluates the filter of a search on an item that matches its
+// key condition.
+func (t *Table) matchFilter(input QueryInput, item map[string]*types.Item) (bool, bool, error) {
 	rest := input
 	rest.KeyConditionExpression = ""
 	rest.Scan = true
@@ -495,8 +507,13 @@ func (t *Table) SearchData(input QueryInput) ([]map[string]*types.Item, map[stri
 	items := []map[string]*types.Item{}
 	limit := input.Limit
 	last := map[string]*types.Item{}
-	from, to := t.searchBounds(input, idx, keys, ks)
+	from, to, planned := t.searchBounds(input, idx, keys, ks)
 	forward := input.ScanIndexForward
+
+	// In a planned range every item matches the key condition: it is
+	// evaluated on the first one (for its errors) and not again, unless an
+	// item disagrees with the plan.
+	keyChecked := false
 
 	var (
 		count   int64
@@ -517,10 +534,13 @@ func (t *Table) SearchData(input QueryInput) ([]map[string]*types.Item, map[stri
 		storedItem := t.Data[e.key]
 		scanned++
 
-		counted, matched, merr := t.matchSearch(input, storedItem)
+		counted, matched, merr := t.matchSearch(input, storedItem, planned && keyChecked)
 		if merr != nil {
 			return nil, nil, types.NewError("ValidationException", merr.Error(), nil)
 		}
+
+		keyChecked = counted
+		planned = planned && counted
 
 		if matched {
 			item, perr := t.searchOutput(input, idx, storedItem)

@@ -329,6 +329,12 @@ func (c *Client) PutItem(ctx context.Context, input *PutItemInput) (*PutItemOutp
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
+	return c.putItem(input)
+}
+
+// putItem is PutItem for a caller that holds c.mu.
+func (c *Client) putItem(input *PutItemInput) (*PutItemOutput, error) {
+
 	if ferr := c.failureErrFor(aws.ToString(input.TableName), ""); ferr != nil {
 		return nil, ferr
 	}
@@ -368,6 +374,12 @@ func (c *Client) PutItem(ctx context.Context, input *PutItemInput) (*PutItemOutp
 func (c *Client) DeleteItem(ctx context.Context, input *DeleteItemInput) (*DeleteItemOutput, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+
+	return c.deleteItem(input)
+}
+
+// deleteItem is DeleteItem for a caller that holds c.mu.
+func (c *Client) deleteItem(input *DeleteItemInput) (*DeleteItemOutput, error) {
 
 	if ferr := c.failureErrFor(aws.ToString(input.TableName), ""); ferr != nil {
 		return nil, ferr
@@ -671,6 +683,11 @@ func (c *Client) BatchWriteItem(ctx context.Context, input *BatchWriteItemInput)
 
 	unprocessed := map[string][]WriteRequest{}
 
+	// One lock for the batch, not one per item: writers that each take the
+	// lock 25 times queue behind each other.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
 	for tableName, reqs := range input.RequestItems {
 		for i, req := range reqs {
 			if emulation.unprocessed(tableName, i, batchWriteRequestKey(req)) {
@@ -681,14 +698,14 @@ func (c *Client) BatchWriteItem(ctx context.Context, input *BatchWriteItemInput)
 
 			var err error
 			if req.PutRequest != nil {
-				_, err = c.PutItem(ctx, &PutItemInput{
+				_, err = c.putItem(&PutItemInput{
 					TableName: aws.String(tableName),
 					Item:      req.PutRequest.Item,
 				})
 			}
 
 			if req.DeleteRequest != nil {
-				_, err = c.DeleteItem(ctx, &DeleteItemInput{
+				_, err = c.deleteItem(&DeleteItemInput{
 					TableName: aws.String(tableName),
 					Key:       req.DeleteRequest.Key,
 				})
@@ -759,6 +776,9 @@ func (c *Client) BatchGetItem(ctx context.Context, input *BatchGetItemInput) (*B
 	responses := map[string][]map[string]*AttributeValue{}
 	unprocessed := map[string]KeysAndAttributes{}
 
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+
 	for tableName, reqs := range input.RequestItems {
 		tableResponses, unprocessedKeys, err := c.batchGetItemForTable(ctx, tableName, reqs, emulation)
 		if err != nil {
@@ -792,7 +812,7 @@ func (c *Client) batchGetItemForTable(ctx context.Context, tableName string, req
 			continue
 		}
 
-		item, err := c.GetItem(ctx, &GetItemInput{
+		item, err := c.getItem(&GetItemInput{
 			TableName:                aws.String(tableName),
 			Key:                      key,
 			ConsistentRead:           reqs.ConsistentRead,
