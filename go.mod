@@ -48,3 +48,6 @@ require (
 	golang.org/x/tools v0.51.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
+
+// A pinned fork of minidyn v0.8.2 with faster tables: third_party/minidyn/PATCHES.md.
+replace github.com/truora/minidyn => ./third_party/minidyn

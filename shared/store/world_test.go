@@ -56,7 +56,7 @@ func waitForTable(t *testing.T, db *dynamodb.Client, table string) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		out, err := db.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
-		// minidyn leaves the status empty; only CREATING means wait.
+		// Only CREATING means wait.
 		if err == nil && out.Table.TableStatus != types.TableStatusCreating {
 			return
 		}

@@ -64,8 +64,8 @@ func Table(tb testing.TB, db *dynamodb.Client) string {
 	if err := store.CreateTable(ctx, db, name); err != nil {
 		tb.Fatalf("create table: %v", err)
 	}
-	// dynalite refuses requests while a new table is CREATING. The SDK's
-	// waiter cannot be used: it waits for ACTIVE, which minidyn never says.
+	// dynalite refuses requests while a new table is CREATING; minidyn's
+	// tables are ACTIVE at once.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name})
 		if err == nil && out.Table.TableStatus != types.TableStatusCreating {
