@@ -25,6 +25,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/truora/minidyn/server"
 
+	"github.com/partnerportal/licenses/shared/access"
 	"github.com/partnerportal/licenses/shared/awsconf"
 	"github.com/partnerportal/licenses/shared/dataset"
 	"github.com/partnerportal/licenses/shared/demo"
@@ -32,6 +33,7 @@ import (
 	"github.com/partnerportal/licenses/shared/httpapi"
 	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/store"
+	"github.com/partnerportal/licenses/web"
 )
 
 // tokenLifetime is how long a /dev/token token is good for.
@@ -115,10 +117,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	// A table the server made gets the demo (or -data); a table that was
 	// there already, on another emulator or on AWS, is used as it is unless
 	// -data names a file to load into it.
+	var users []web.DevUser
 	if created || o.dataFile != "" {
-		if err := load(ctx, st, o.dataFile, clock, log); err != nil {
+		ds, err := load(ctx, st, o.dataFile, clock, log)
+		if err != nil {
 			return err
 		}
+		users = devUsers(ds)
 	} else {
 		log.Info("using the data already in the table", "table", o.table)
 	}
@@ -151,6 +156,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	mux.Handle("/v1/", api.Handler())
 	mux.Handle("POST /dev/token", devToken(tokens))
 	mux.Handle("POST /dev/scheduled-reports", devSchedule(export.ScheduledHandler(exports), log))
+	// The page at /, signing in over /dev/token; every other path answers
+	// the API's JSON error, never Go's plain-text 404.
+	if err := web.Mount(mux, web.Config{Auth: web.Auth{Mode: "dev", Users: users}}); err != nil {
+		return err
+	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeDevError(w, http.StatusNotFound, "not_found", "no such endpoint")
+	}))
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
@@ -159,7 +172,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return err
 	}
 	log.Info("serving", "url", base, "dynamodb", dynamoEndpoint, "today", clock().String())
-	fmt.Fprintf(stderr, "\nPartner license portal API on %s\n  token:  curl -s -X POST %s/dev/token -d '{\"sub\":\"dist-1-admin\"}'\n\n", base, base)
+	fmt.Fprintf(stderr, "\nPartner license portal on %s\n  page:   open %s/ and sign in as dist-1-admin\n  token:  curl -s -X POST %s/dev/token -d '{\"sub\":\"dist-1-admin\"}'\n\n", base, base, base)
 	if ready != nil {
 		ready <- base
 	}
@@ -219,8 +232,9 @@ func clockFor(today string) func() license.Date {
 	return func() license.Date { return d }
 }
 
-// load imports the -data file, or the demo data set dated around today.
-func load(ctx context.Context, st *store.Store, file string, today func() license.Date, log *slog.Logger) error {
+// load imports the -data file, or the demo data set dated around today,
+// and returns what it loaded.
+func load(ctx context.Context, st *store.Store, file string, today func() license.Date, log *slog.Logger) (*dataset.Dataset, error) {
 	var (
 		ds  *dataset.Dataset
 		err error
@@ -231,21 +245,45 @@ func load(ctx context.Context, st *store.Store, file string, today func() licens
 	} else {
 		f, openErr := os.Open(file)
 		if openErr != nil {
-			return openErr
+			return nil, openErr
 		}
 		defer f.Close()
 		ds, err = dataset.Parse(f)
 	}
 	if err != nil {
-		return fmt.Errorf("data set %s: %w", orDemo(file), err)
+		return nil, fmt.Errorf("data set %s: %w", orDemo(file), err)
 	}
 	res, err := st.Import(ctx, ds, store.ImportOptions{})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	log.Info("data loaded", "source", orDemo(file), "licenses", len(ds.Licenses), "organizations", len(ds.Organizations),
 		"users", len(ds.Users), "written", res.Puts, "unchanged", res.Unchanged)
-	return nil
+	return ds, nil
+}
+
+// devUsers lists the users of a data set for the page's sign-in picker,
+// with their organization and the level their roles grant.
+func devUsers(ds *dataset.Dataset) []web.DevUser {
+	orgs := make(map[string]access.Organization, len(ds.Organizations))
+	for _, o := range ds.Organizations {
+		orgs[o.ID] = o
+	}
+	roles := make(map[string]access.Role, len(ds.Roles))
+	for _, r := range ds.Roles {
+		roles[r.ID] = r
+	}
+	users := make([]web.DevUser, 0, len(ds.Users))
+	for _, u := range ds.Users {
+		var own []access.Role
+		for _, id := range u.RoleIDs {
+			own = append(own, roles[id])
+		}
+		org := orgs[u.OrganizationID]
+		users = append(users, web.DevUser{ID: u.ID, Name: u.Name, Organization: org.Name, OrganizationType: string(org.Type),
+			Access: access.LevelOf(own, access.CustomerOrganizations).String()})
+	}
+	return users
 }
 
 func orDemo(file string) string {
