@@ -5,12 +5,12 @@ GO ?= go
 # Emulator state (pids, endpoints, logs) of a test run.
 STATE := .testenv
 
-.PHONY: test vet unit store-dynalite lambda-smoke build run bench clean
+.PHONY: test vet unit store-dynalite lambda-smoke build run bench clean web web-check chromium test-e2e
 
 ## test: vet, every test under -race on the in-process emulators, the
-## store's non-transactional tests again on dynalite, and every function's
-## binary under the Lambda runtime emulator.
-test: vet unit store-dynalite lambda-smoke
+## store's non-transactional tests again on dynalite, every function's
+## binary under the Lambda runtime emulator, and the page in Chromium.
+test: vet unit store-dynalite lambda-smoke test-e2e
 
 # staticcheck is pinned here rather than in go.mod: it is a tool, not a
 # dependency of the code.
@@ -102,9 +102,47 @@ bench:
 	  $(GO) test -run '^$$' -bench 'Requests' -benchtime 10x ./shared/httpapi
 	$(GO) test -run '^$$' -bench 'WorkbookRSS/(Workbook|Workbook-no-memory-limit|CellByCell-SetCellValue|CellByCell-SetSheetRow)$$' -benchtime 1x -timeout 30m ./shared/export
 
+# ------------------------------------------------------------------ the page
+
+# npm ci installs the page's packages exactly as web/package-lock.json pins
+# them, again whenever the lock changes.
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+## web: build the page into web/dist, which is committed: the local server
+## embeds it, so that `go run ./infra/devserver` needs no Node.js.
+web: web/node_modules/.package-lock.json
+	cd web && node build.mjs
+
+## web-check: a fresh build of the page equals the committed web/dist.
+web-check: web/node_modules/.package-lock.json
+	@cd web && node build.mjs ../$(BUILD)/web-dist >/dev/null
+	@if ! diff -r web/dist $(BUILD)/web-dist >/dev/null; then \
+	  echo "web/dist is not the build of web/src: run make web and commit web/dist"; diff -rq web/dist $(BUILD)/web-dist; exit 1; fi
+	@echo "web/dist is the build of web/src"
+
+# Debian's Chromium: installed when missing if we may (root, apt), else a
+# message that names the package. CHROMIUM may point at another build.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [[ ! -x $(CHROMIUM) ]]; then \
+	  if [[ $$(id -u) == 0 ]] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test-e2e needs Chromium at $(CHROMIUM): install Debian's package chromium (apt-get install chromium), or set CHROMIUM"; exit 1; \
+	  fi; \
+	fi
+
+## test-e2e: the page in headless Chromium (playwright-core) against the
+## local server; screenshots and the downloaded workbook go to web/test-output.
+test-e2e: web-check chromium
+	cd web && CHROMIUM=$(CHROMIUM) npm test --silent
+
 ## run: the local server with the demo data set.
 run:
 	$(GO) run ./infra/devserver
 
 clean:
-	rm -rf $(STATE) $(BUILD)
+	rm -rf $(STATE) $(BUILD) web/test-output

@@ -31,12 +31,13 @@ export function pie(title, slices, onPick) {
       class: 'legend-item',
       disabled: s.value === 0,
       dataset: { slice: s.label },
-      'aria-label': `${s.label}: ${num(s.value)} (${pct(s.value, total)}). Show in the list`,
+      title: `${s.label}: ${num(s.value)} (${pct(s.value, total)}). Show in the list`,
       onclick: () => onPick(s.filter),
     },
     h('span', { class: 'swatch', style: `background:${s.color ?? palette[i % palette.length]}`, 'aria-hidden': 'true' }),
     h('span', { class: 'legend-label', title: s.label }, s.label),
-    h('span', { class: 'legend-count' }, num(s.value))))));
+    h('span', { class: 'legend-count' }, num(s.value)),
+    h('span', { class: 'visually-hidden' }, ` (${pct(s.value, total)})`)))));
   const figure = h('figure', { class: 'chart' }, h('figcaption', {}, title), chartEl, legend);
 
   // ECharts needs the element in the document to measure it.

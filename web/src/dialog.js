@@ -5,9 +5,10 @@ import { h, uid } from './dom.js';
 
 /**
  * openDialog shows a modal with a heading and body; returns {el, close}.
- * kind "drawer" slides in from the side. onClose runs once it is closed.
+ * kind "drawer" slides in from the side. onClose runs once it is closed;
+ * refocus, when the element that had the focus is gone, puts it back.
  */
-export function openDialog({ title, body, kind = 'modal', onClose }) {
+export function openDialog({ title, body, kind = 'modal', onClose, refocus }) {
   const opener = document.activeElement;
   const titleId = uid('dialog-title');
   const closeButton = h('button', { type: 'button', class: 'icon-button close', 'aria-label': 'Close' }, '×');
@@ -20,7 +21,9 @@ export function openDialog({ title, body, kind = 'modal', onClose }) {
   el.addEventListener('close', () => {
     el.remove();
     onClose?.();
+    // The opener may have been redrawn meanwhile: refocus finds its successor.
     if (opener && opener.isConnected) opener.focus();
+    else refocus?.();
   });
   // A click on the backdrop (outside the box) closes it too.
   el.addEventListener('click', (e) => { if (e.target === el) close(); });

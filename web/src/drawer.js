@@ -10,7 +10,7 @@ const eventLabel = {
 };
 
 /** openDrawer shows a license; onChange gets what changed in its row. */
-export function openDrawer({ api, row, onPrem, onError, onChange }) {
+export function openDrawer({ api, row, onPrem, onError, onChange, refocus }) {
   const summary = h('dl', { class: 'facts' },
     fact('Organization', row.organizationName), fact('Product', row.productName),
     fact('Status', row.status), fact('Type', row.type),
@@ -19,7 +19,7 @@ export function openDrawer({ api, row, onPrem, onError, onChange }) {
     row.customerNote ? fact('Customer note', row.customerNote) : null);
   const deployments = h('section', { class: 'deployments', 'aria-labelledby': 'drawer-deployments' });
   const history = h('section', { class: 'history', 'aria-labelledby': 'drawer-history' });
-  const d = openDialog({ title: `License ${row.licenseKey}`, kind: 'drawer', body: [summary, deployments, history] });
+  const d = openDialog({ title: `License ${row.licenseKey}`, kind: 'drawer', body: [summary, deployments, history], refocus });
 
   async function loadLicense() {
     replace(deployments, h('h3', { id: 'drawer-deployments' }, 'Deployments'), h('p', { class: 'loading' }, 'Loading…'));

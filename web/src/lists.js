@@ -176,8 +176,9 @@ export class LicenseList {
         : [h('td', { class: 'num' }, num(row.scanLimit)), h('td', { class: 'num' }, row.scansUsed == null ? '–' : num(row.scansUsed))]),
       h('td', { class: 'note customer-note' }, row.customerNote ?? ''),
       this.noteCell(row),
-      h('td', {}, h('button', { type: 'button', class: 'link', 'aria-label': `Details and history of ${row.licenseKey}`,
-        onclick: () => openDrawer({ api: this.api, row, onPrem: this.onPrem, onError: this.onError, onChange: (c) => this.changed(row, c) }) }, 'History')),
+      h('td', {}, h('button', { type: 'button', class: 'link details', 'aria-label': `Details and history of ${row.licenseKey}`,
+        onclick: () => openDrawer({ api: this.api, row, onPrem: this.onPrem, onError: this.onError, onChange: (c) => this.changed(row, c),
+          refocus: () => this.body.querySelector(`tr[data-key="${CSS.escape(row.licenseKey)}"] .details`)?.focus() }) }, 'History')),
     ];
     tr.append(...cells.filter(Boolean));
     return tr;

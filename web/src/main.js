@@ -324,7 +324,7 @@ function summary(title, s, kind) {
   const id = `summary-${kind}`;
   const metric = (label, value, filter) => h('li', {},
     h('button', { type: 'button', class: 'metric', dataset: { metric: label }, onclick: () => pick(filter),
-      'aria-label': `${label}: ${num(value)}. Show in the list` },
+      title: `Show the ${label.toLowerCase()} licenses in the list` },
     h('span', { class: 'metric-value' }, num(value)), h('span', { class: 'metric-label' }, label)));
   const numbers = h('ul', { class: 'metrics', 'aria-label': `${title} in numbers` },
     metric('Total', s.total, { includeExpired: true }),
