@@ -5,7 +5,7 @@ GO ?= go
 # Emulator state (pids, endpoints, logs) of a test run.
 STATE := .testenv
 
-.PHONY: test vet unit store-dynalite lambda-smoke build run bench clean web web-check chromium test-e2e
+.PHONY: test vet unit store-dynalite lambda-smoke build run bench clean web web-check chromium test-e2e deploy-web
 
 ## test: vet, every test under -race on the in-process emulators, the
 ## store's non-transactional tests again on dynalite, every function's
@@ -139,6 +139,24 @@ chromium:
 ## local server; screenshots and the downloaded workbook go to web/test-output.
 test-e2e: web-check chromium
 	cd web && CHROMIUM=$(CHROMIUM) npm test --silent
+
+## deploy-web: upload the page to a deployed stack (STACK, REGION): the
+## assets (kept forever: old pages still name theirs), index.html and the
+## stack's WebConfig output as config.json (read afresh), then a CloudFront
+## invalidation of those two. Needs the AWS CLI and the stack's credentials.
+STACK ?= partner-licenses-dev
+REGION ?=
+deploy-web: web-check
+	@aws=(aws $(if $(REGION),--region $(REGION))); \
+	out() { "$${aws[@]}" cloudformation describe-stacks --stack-name $(STACK) \
+	  --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	bucket=$$(out WebBucketName); dist=$$(out WebDistributionId); \
+	out WebConfig > $(BUILD)/config.json; \
+	"$${aws[@]}" s3 sync web/dist/assets s3://$$bucket/assets --cache-control 'public, max-age=31536000, immutable'; \
+	"$${aws[@]}" s3 cp web/dist/index.html s3://$$bucket/index.html --cache-control no-cache; \
+	"$${aws[@]}" s3 cp $(BUILD)/config.json s3://$$bucket/config.json --cache-control no-cache --content-type application/json; \
+	"$${aws[@]}" cloudfront create-invalidation --distribution-id $$dist --paths /index.html /config.json / >/dev/null; \
+	echo "the page: $$(out WebUrl)"
 
 ## run: the local server with the demo data set.
 run:

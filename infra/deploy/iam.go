@@ -121,7 +121,7 @@ func (t *Template) tableARNs(p *problems) (table string, indexes map[string]stri
 // the function that names it.
 func checkPolicies(p *problems, t *Template) {
 	table, indexes := t.tableARNs(p)
-	exports := "!Sub ${" + t.single(p, "AWS::S3::Bucket") + ".Arn}/" + exportsPrefix + "*"
+	exports := "!Sub ${" + t.exportBucket(p) + ".Arn}/" + exportsPrefix + "*"
 	fns := t.Functions()
 	for _, id := range sortedKeys(fns) {
 		f := fns[id]
