@@ -5,7 +5,7 @@ GO ?= go
 # Emulator state (pids, endpoints, logs) of a test run.
 STATE := .testenv
 
-.PHONY: test vet unit store-dynalite lambda-smoke build run bench clean web web-check chromium test-e2e deploy-web
+.PHONY: test vet unit store-dynalite lambda-smoke build run bench clean web web-check chromium test-e2e bench-web deploy-web
 
 ## test: vet, every test under -race on the in-process emulators, the
 ## store's non-transactional tests again on dynalite, every function's
@@ -140,6 +140,13 @@ chromium:
 test-e2e: web-check chromium
 	cd web && CHROMIUM=$(CHROMIUM) npm test --silent
 
+## bench-web: the page with the large distributor's 100,000 licenses, on
+## dynalite (a few minutes: most of it loads the data); figures in the README.
+bench-web: web-check chromium
+	@infra/testenv/dynalite.sh start $(STATE)-web >/dev/null
+	@trap 'infra/testenv/dynalite.sh stop $(STATE)-web' EXIT; \
+	cd web && CHROMIUM=$(CHROMIUM) node e2e/large.mjs $$(cat ../$(STATE)-web/dynalite.endpoint)
+
 ## deploy-web: upload the page to a deployed stack (STACK, REGION): the
 ## assets (kept forever: old pages still name theirs), index.html and the
 ## stack's WebConfig output as config.json (read afresh), then a CloudFront
@@ -163,4 +170,4 @@ run:
 	$(GO) run ./infra/devserver
 
 clean:
-	rm -rf $(STATE) $(BUILD) web/test-output
+	rm -rf $(STATE) $(STATE)-web $(BUILD) web/test-output

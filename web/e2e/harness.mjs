@@ -22,7 +22,7 @@ const bin = path.join(out, 'devserver');
 let built = false;
 
 /** startServer runs the local server and resolves its base URL and stop(). */
-export async function startServer(args = []) {
+export async function startServer(args = [], { timeout = 60_000 } = {}) {
   if (!built) {
     execFileSync('go', ['build', '-o', bin, './infra/devserver'], { cwd: repo, stdio: 'inherit' });
     built = true;
@@ -30,7 +30,7 @@ export async function startServer(args = []) {
   const proc = spawn(bin, ['-addr', '127.0.0.1:0', '-today', today, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const base = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the local server did not start in 60 s:\n${log}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`the local server did not start in ${timeout / 1000} s:\n${log}`)), timeout);
     proc.stderr.on('data', (chunk) => {
       log += chunk;
       const m = /Partner license portal on (http:\/\/\S+)/.exec(log);
