@@ -391,7 +391,7 @@ func CheckGrants(t *Template, folder string, seen []Access) []string {
 		return p
 	}
 	table, indexes := t.tableARNs(&p)
-	objects := "!Sub ${" + t.single(&p, "AWS::S3::Bucket") + ".Arn}/"
+	objects := "!Sub ${" + t.exportBucket(&p) + ".Arn}/"
 	var invoked string
 	if f, ok := t.Functions()[id]; ok && f.Environment != nil {
 		invoked = lambdaARN(Show(f.Environment.Variables[config.ExportFunctionName]))
