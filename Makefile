@@ -5,12 +5,13 @@ GO ?= go
 # Emulator state (pids, endpoints, logs) of a test run.
 STATE := .testenv
 
-.PHONY: test vet unit minidyn store-dynalite lambda-smoke build run bench bench-minidyn clean
+.PHONY: test vet unit minidyn store-dynalite lambda-smoke build run bench bench-minidyn clean web web-check chromium test-e2e bench-web deploy-web
 
 ## test: vet, every test under -race on the in-process emulators, the tests
 ## of the minidyn fork, the store's non-transactional tests again on
-## dynalite, and every function's binary under the Lambda runtime emulator.
-test: vet unit minidyn store-dynalite lambda-smoke
+## dynalite, every function's binary under the Lambda runtime emulator, and
+## the page in Chromium.
+test: vet unit minidyn store-dynalite lambda-smoke test-e2e
 
 # staticcheck is pinned here rather than in go.mod: it is a tool, not a
 # dependency of the code.
@@ -127,9 +128,72 @@ bench:
 bench-minidyn:
 	GO=$(GO) $(MINIDYN)/compare-v0.8.2.sh
 
+# ------------------------------------------------------------------ the page
+
+# npm ci installs the page's packages exactly as web/package-lock.json pins
+# them, again whenever the lock changes.
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+## web: build the page into web/dist, which is committed: the local server
+## embeds it, so that `go run ./infra/devserver` needs no Node.js.
+web: web/node_modules/.package-lock.json
+	cd web && node build.mjs
+
+## web-check: a fresh build of the page equals the committed web/dist.
+web-check: web/node_modules/.package-lock.json
+	@cd web && node build.mjs ../$(BUILD)/web-dist >/dev/null
+	@if ! diff -r web/dist $(BUILD)/web-dist >/dev/null; then \
+	  echo "web/dist is not the build of web/src: run make web and commit web/dist"; diff -rq web/dist $(BUILD)/web-dist; exit 1; fi
+	@echo "web/dist is the build of web/src"
+
+# Debian's Chromium: installed when missing if we may (root, apt), else a
+# message that names the package. CHROMIUM may point at another build.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [[ ! -x $(CHROMIUM) ]]; then \
+	  if [[ $$(id -u) == 0 ]] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test-e2e needs Chromium at $(CHROMIUM): install Debian's package chromium (apt-get install chromium), or set CHROMIUM"; exit 1; \
+	  fi; \
+	fi
+
+## test-e2e: the page in headless Chromium (playwright-core) against the
+## local server; screenshots and the downloaded workbook go to web/test-output.
+test-e2e: web-check chromium
+	cd web && CHROMIUM=$(CHROMIUM) npm test --silent
+
+## bench-web: the page with the large distributor's 100,000 licenses, on
+## dynalite (a few minutes: most of it loads the data); figures in the README.
+bench-web: web-check chromium
+	@infra/testenv/dynalite.sh start $(STATE)-web >/dev/null
+	@trap 'infra/testenv/dynalite.sh stop $(STATE)-web' EXIT; \
+	cd web && CHROMIUM=$(CHROMIUM) node e2e/large.mjs $$(cat ../$(STATE)-web/dynalite.endpoint)
+
+## deploy-web: upload the page to a deployed stack (STACK, REGION): the
+## assets (kept forever: old pages still name theirs), index.html and the
+## stack's WebConfig output as config.json (read afresh), then a CloudFront
+## invalidation of those two. Needs the AWS CLI and the stack's credentials.
+STACK ?= partner-licenses-dev
+REGION ?=
+deploy-web: web-check
+	@aws=(aws $(if $(REGION),--region $(REGION))); \
+	out() { "$${aws[@]}" cloudformation describe-stacks --stack-name $(STACK) \
+	  --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	bucket=$$(out WebBucketName); dist=$$(out WebDistributionId); \
+	out WebConfig > $(BUILD)/config.json; \
+	"$${aws[@]}" s3 sync web/dist/assets s3://$$bucket/assets --cache-control 'public, max-age=31536000, immutable'; \
+	"$${aws[@]}" s3 cp web/dist/index.html s3://$$bucket/index.html --cache-control no-cache; \
+	"$${aws[@]}" s3 cp $(BUILD)/config.json s3://$$bucket/config.json --cache-control no-cache --content-type application/json; \
+	"$${aws[@]}" cloudfront create-invalidation --distribution-id $$dist --paths /index.html /config.json / >/dev/null; \
+	echo "the page: $$(out WebUrl)"
+
 ## run: the local server with the demo data set.
 run:
 	$(GO) run ./infra/devserver
 
 clean:
-	rm -rf $(STATE) $(BUILD)
+	rm -rf $(STATE) $(STATE)-web $(BUILD) web/test-output

@@ -95,6 +95,7 @@ func Check(t *Template, c Code) []string {
 	checkAPI(&p, t, c)
 	checkTable(&p, t, c)
 	checkBucket(&p, t)
+	checkPage(&p, t)
 	checkLogGroups(&p, t)
 	checkPolicies(&p, t)
 	checkOutputs(&p, t)
@@ -273,7 +274,7 @@ func checkRoutes(p *problems, t *Template, c Code) {
 
 func checkEnvironment(p *problems, t *Template, c Code) {
 	table := "!Ref " + t.single(p, "AWS::DynamoDB::Table")
-	bucket := "!Ref " + t.single(p, "AWS::S3::Bucket")
+	bucket := "!Ref " + t.exportBucket(p)
 	want := map[string]string{
 		config.TableName:           table,
 		config.ExpiringWindowDays:  "!Ref ExpiringWindowDays",
@@ -420,7 +421,6 @@ var wantParameters = map[string]struct {
 	"ExpiringWindowDays":  {"Number", float64(license.DefaultExpiringWindow)},
 	"ExportUrlMinutes":    {"Number", config.DefaultExportURLLifetime.Minutes()},
 	"ExportRetentionDays": {"Number", config.DefaultExportRetention.Hours() / 24},
-	"CorsOrigin":          {"String", nil},
 	"LogRetentionDays":    {"Number", float64(30)},
 }
 
@@ -453,8 +453,9 @@ func checkAPI(p *problems, t *Template, c Code) {
 		p.addf("%s: no CorsConfiguration for the portal's origin", id)
 	} else {
 		cors := api.CorsConfiguration.CorsConfigurationObject
-		if got := showAll(cors.AllowOrigins); !slices.Equal(got, []string{"!Ref CorsOrigin"}) {
-			p.addf("%s: CORS allows the origins %v, want only !Ref CorsOrigin", id, got)
+		origin := "!Sub https://${" + t.single(p, "AWS::CloudFront::Distribution") + ".DomainName}"
+		if got := showAll(cors.AllowOrigins); !slices.Equal(got, []string{origin}) {
+			p.addf("%s: CORS allows the origins %v, want only the page's, %s", id, got, origin)
 		}
 		for _, m := range routeMethods(c) {
 			if !slices.Contains(cors.AllowMethods, m) {
@@ -610,11 +611,31 @@ func projectionOf(p *cfndynamodb.Table_Projection) string {
 }
 
 func checkBucket(p *problems, t *Template) {
-	id := t.single(p, "AWS::S3::Bucket")
+	id := t.exportBucket(p)
 	b, ok := t.Resources[id].(*s3.Bucket)
 	if !ok {
 		return
 	}
+	checkPrivate(p, t, id, b)
+	expires := false
+	if lc := b.LifecycleConfiguration; lc != nil {
+		for i, r := range lc.Rules {
+			days, _ := t.Lifted(id, fmt.Sprintf("LifecycleConfiguration.Rules[%d].ExpirationInDays", i))
+			// A rule for the whole bucket, or for the exports prefix.
+			if r.Status == "Enabled" && days == "!Ref ExportRetentionDays" && slices.Contains([]string{"", exportsPrefix}, aws.ToString(r.Prefix)) &&
+				len(r.TagFilters) == 0 {
+				expires = true
+			}
+		}
+	}
+	if !expires {
+		p.addf("%s: no enabled lifecycle rule expires the exports after !Ref ExportRetentionDays days", id)
+	}
+}
+
+// checkPrivate holds a bucket to what every bucket of the stack is: no
+// public access, no ACLs, encrypted, TLS only.
+func checkPrivate(p *problems, t *Template, id string, b *s3.Bucket) {
 	if pab := b.PublicAccessBlockConfiguration; pab == nil || !aws.ToBool(pab.BlockPublicAcls) || !aws.ToBool(pab.BlockPublicPolicy) ||
 		!aws.ToBool(pab.IgnorePublicAcls) || !aws.ToBool(pab.RestrictPublicBuckets) {
 		p.addf("%s: PublicAccessBlockConfiguration must set all four blocks to true", id)
@@ -631,20 +652,6 @@ func checkBucket(p *problems, t *Template) {
 	}
 	if oc := b.OwnershipControls; oc == nil || len(oc.Rules) != 1 || aws.ToString(oc.Rules[0].ObjectOwnership) != "BucketOwnerEnforced" {
 		p.addf("%s: OwnershipControls must be BucketOwnerEnforced (no ACLs)", id)
-	}
-	expires := false
-	if lc := b.LifecycleConfiguration; lc != nil {
-		for i, r := range lc.Rules {
-			days, _ := t.Lifted(id, fmt.Sprintf("LifecycleConfiguration.Rules[%d].ExpirationInDays", i))
-			// A rule for the whole bucket, or for the exports prefix.
-			if r.Status == "Enabled" && days == "!Ref ExportRetentionDays" && slices.Contains([]string{"", exportsPrefix}, aws.ToString(r.Prefix)) &&
-				len(r.TagFilters) == 0 {
-				expires = true
-			}
-		}
-	}
-	if !expires {
-		p.addf("%s: no enabled lifecycle rule expires the exports after !Ref ExportRetentionDays days", id)
 	}
 	if !t.deniesInsecureTransport(id) {
 		p.addf("%s: no AWS::S3::BucketPolicy denies every request with aws:SecureTransport false on the bucket and its objects", id)
@@ -701,7 +708,7 @@ func checkLogGroups(p *problems, t *Template) {
 func checkOutputs(p *problems, t *Template) {
 	want := map[string]string{
 		"TableName":  "!Ref " + t.single(p, "AWS::DynamoDB::Table"),
-		"BucketName": "!Ref " + t.single(p, "AWS::S3::Bucket"),
+		"BucketName": "!Ref " + t.exportBucket(p),
 	}
 	for _, name := range sortedKeys(want) {
 		if o, ok := t.Outputs[name]; !ok || Show(o.Value) != want[name] {

@@ -121,7 +121,7 @@ func (t *Template) tableARNs(p *problems) (table string, indexes map[string]stri
 // the function that names it.
 func checkPolicies(p *problems, t *Template) {
 	table, indexes := t.tableARNs(p)
-	exports := "!Sub ${" + t.single(p, "AWS::S3::Bucket") + ".Arn}/" + exportsPrefix + "*"
+	exports := "!Sub ${" + t.exportBucket(p) + ".Arn}/" + exportsPrefix + "*"
 	fns := t.Functions()
 	for _, id := range sortedKeys(fns) {
 		f := fns[id]
@@ -391,7 +391,7 @@ func CheckGrants(t *Template, folder string, seen []Access) []string {
 		return p
 	}
 	table, indexes := t.tableARNs(&p)
-	objects := "!Sub ${" + t.single(&p, "AWS::S3::Bucket") + ".Arn}/"
+	objects := "!Sub ${" + t.exportBucket(&p) + ".Arn}/"
 	var invoked string
 	if f, ok := t.Functions()[id]; ok && f.Environment != nil {
 		invoked = lambdaARN(Show(f.Environment.Variables[config.ExportFunctionName]))

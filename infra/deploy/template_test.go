@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/awslabs/goformation/v7/cloudformation/cloudfront"
 	"github.com/awslabs/goformation/v7/cloudformation/dynamodb"
 	"github.com/awslabs/goformation/v7/cloudformation/global"
 	"github.com/awslabs/goformation/v7/cloudformation/s3"
@@ -207,6 +208,49 @@ func TestChecksCatchMistakes(t *testing.T) {
 			s := statement(t, tpl, "ScheduledReportsFunction", 0)
 			s["Action"] = append(s["Action"].([]any), "lambda:InvokeFunction")
 		}, "ScheduledReportsFunction: lambda:InvokeFunction is not an action the function needs"},
+		{"CORS for another origin", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["HttpApi"].(*serverless.HttpApi).CorsConfiguration.CorsConfigurationObject.AllowOrigins = []string{"https://portal.example.com"}
+		}, "HttpApi: CORS allows the origins [https://portal.example.com], want only the page's, !Sub https://${WebDistribution.DomainName}"},
+		{"a public page bucket", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["WebBucket"].(*s3.Bucket).PublicAccessBlockConfiguration.BlockPublicPolicy = ptr(false)
+		}, "WebBucket: PublicAccessBlockConfiguration must set all four blocks to true"},
+		{"the page over plain HTTP", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["WebDistribution"].(*cloudfront.Distribution).DistributionConfig.DefaultCacheBehavior.ViewerProtocolPolicy = "allow-all"
+		}, `WebDistribution: ViewerProtocolPolicy is "allow-all"`},
+		{"no origin access control", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["WebDistribution"].(*cloudfront.Distribution).DistributionConfig.Origins[0].OriginAccessControlId = nil
+		}, "WebDistribution: the origin has no origin access control"},
+		{"unsigned origin requests", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["WebOriginAccessControl"].(*cloudfront.OriginAccessControl).OriginAccessControlConfig.SigningBehavior = "never"
+		}, "WebOriginAccessControl: origin access control must sign every request"},
+		{"a legacy origin identity", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["WebDistribution"].(*cloudfront.Distribution).DistributionConfig.Origins[0].S3OriginConfig.OriginAccessIdentity = ptr("origin-access-identity/cloudfront/E1")
+		}, "WebDistribution: the origin must have an S3OriginConfig with an empty OriginAccessIdentity"},
+		{"any distribution reads the page", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			doc := tpl.Resources["WebBucketPolicy"].(*s3.BucketPolicy).PolicyDocument.(map[string]any)
+			delete(doc["Statement"].([]any)[0].(map[string]any), "Condition")
+		}, "WebBucket: no AWS::S3::BucketPolicy allows exactly s3:GetObject on its objects to cloudfront.amazonaws.com"},
+		{"anyone reads the page", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			doc := tpl.Resources["WebBucketPolicy"].(*s3.BucketPolicy).PolicyDocument.(map[string]any)
+			doc["Statement"] = append(doc["Statement"].([]any), map[string]any{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "x"})
+		}, "WebBucket: no AWS::S3::BucketPolicy allows exactly s3:GetObject"},
+		{"a page bucket over plain HTTP", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			doc := tpl.Resources["WebBucketPolicy"].(*s3.BucketPolicy).PolicyDocument.(map[string]any)
+			doc["Statement"] = doc["Statement"].([]any)[:1]
+		}, "WebBucket: no AWS::S3::BucketPolicy denies every request with aws:SecureTransport false"},
+		{"caching that ignores Cache-Control", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["WebDistribution"].(*cloudfront.Distribution).DistributionConfig.DefaultCacheBehavior.CachePolicyId = ptr("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")
+		}, `WebDistribution: CachePolicyId is "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"`},
+		{"a config.json field the page does not read", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			o := tpl.Outputs["WebConfig"]
+			o.Value = "!Sub " + strings.Replace(deploy.Show(o.Value)[len("!Sub "):], `"clientId"`, `"client_id"`, 1)
+			tpl.Outputs["WebConfig"] = o
+		}, `Outputs: WebConfig is not a config.json of the page (web.Config): json: unknown field "client_id"`},
+		{"a config.json for another issuer", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			o := tpl.Outputs["WebConfig"]
+			o.Value = "!Sub " + strings.Replace(deploy.Show(o.Value)[len("!Sub "):], "${JwtIssuer}", "https://idp.example.com", 1)
+			tpl.Outputs["WebConfig"] = o
+		}, `Outputs: WebConfig auth.issuer is "https://idp.example.com", want "${JwtIssuer}"`},
 		{"no table output", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
 			delete(tpl.Outputs, "TableName")
 		}, "Outputs: TableName must be !Ref Table"},
@@ -281,8 +325,8 @@ func TestFileChecksCatchMistakes(t *testing.T) {
 	if got, want := deploy.CheckMakefile(tpl, []byte(makefile)), "Makefile: the lambda macro lacks GOARCH=arm64"; !hasProblem(got, want) {
 		t.Errorf("no problem %q among %v", want, got)
 	}
-	samconfig := strings.Replace(string(readFile(t, "samconfig.toml")), "CorsOrigin=https://portal.example.com", "", 1)
-	if got, want := deploy.CheckSamconfig(tpl, []byte(samconfig)), "samconfig.toml: [prod] parameter_overrides has no CorsOrigin"; !hasProblem(got, want) {
+	samconfig := strings.Replace(string(readFile(t, "samconfig.toml")), "LogRetentionDays=365", "", 1)
+	if got, want := deploy.CheckSamconfig(tpl, []byte(samconfig)), "samconfig.toml: [prod] parameter_overrides has no LogRetentionDays"; !hasProblem(got, want) {
 		t.Errorf("no problem %q among %v", want, got)
 	}
 }

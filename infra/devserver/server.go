@@ -25,6 +25,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/truora/minidyn/server"
 
+	"github.com/partnerportal/licenses/shared/access"
 	"github.com/partnerportal/licenses/shared/awsconf"
 	"github.com/partnerportal/licenses/shared/config"
 	"github.com/partnerportal/licenses/shared/dataset"
@@ -35,6 +36,7 @@ import (
 	"github.com/partnerportal/licenses/shared/portal"
 	"github.com/partnerportal/licenses/shared/store"
 	"github.com/partnerportal/licenses/shared/workbook"
+	"github.com/partnerportal/licenses/web"
 )
 
 // tokenLifetime is how long a /dev/token token is good for.
@@ -95,7 +97,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	mux := http.NewServeMux()
 	today := clockFor(o.today)
 
-	st, dynamoEndpoint, err := openTable(ctx, o, today, log)
+	st, users, dynamoEndpoint, err := openTable(ctx, o, today, log)
 	if err != nil {
 		return err
 	}
@@ -119,6 +121,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	mux.Handle("/v1/", api.Handler())
 	mux.Handle("POST /dev/token", devToken(tokens))
 	mux.Handle("POST /dev/scheduled-reports", devSchedule(lambdaevent.ScheduleHandler(svc, log), log))
+	// The page at /, signing in over /dev/token; every other path answers
+	// the API's JSON error, never Go's plain-text 404.
+	if err := web.Mount(mux, web.Config{Auth: web.Auth{Mode: "dev", Users: users}}); err != nil {
+		return err
+	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeDevError(w, http.StatusNotFound, "not_found", "no such endpoint")
+	}))
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
@@ -127,7 +137,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return err
 	}
 	log.Info("serving", "url", base, "dynamodb", dynamoEndpoint, "today", today().String())
-	fmt.Fprintf(stderr, "\nPartner license portal API on %s\n  token:  curl -s -X POST %s/dev/token -d '{\"sub\":\"dist-1-admin\"}'\n\n", base, base)
+	fmt.Fprintf(stderr, "\nPartner license portal on %s\n  page:   open %s/ and sign in as dist-1-admin\n  token:  curl -s -X POST %s/dev/token -d '{\"sub\":\"dist-1-admin\"}'\n\n", base, base, base)
 	if ready != nil {
 		ready <- base
 	}
@@ -145,33 +155,36 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 // and returns the store and the endpoint. A table the server made gets the
 // demo (or -data); a table that was there already, on another emulator or
 // on AWS, is used as it is unless -data names a file to load into it.
-func openTable(ctx context.Context, o options, today func() license.Date, log *slog.Logger) (*store.Store, string, error) {
+func openTable(ctx context.Context, o options, today func() license.Date, log *slog.Logger) (*store.Store, []web.DevUser, string, error) {
 	endpoint := o.dynamoEndpoint
 	if endpoint == "" {
 		embedded, err := serveInternal(ctx, server.NewServer())
 		if err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
 		endpoint = embedded
 	}
 	cfg, err := configFor(ctx, endpoint)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	db := awsconf.DynamoDB(cfg, endpoint)
 	created, err := ensureTable(ctx, db, o.table)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	st := store.New(db, o.table)
+	var users []web.DevUser
 	if created || o.dataFile != "" {
-		if err := load(ctx, st, o.dataFile, today, log); err != nil {
-			return nil, "", err
+		ds, err := load(ctx, st, o.dataFile, today, log)
+		if err != nil {
+			return nil, nil, "", err
 		}
+		users = devUsers(ds)
 	} else {
 		log.Info("using the data already in the table", "table", o.table)
 	}
-	return st, endpoint, nil
+	return st, users, endpoint, nil
 }
 
 // openBucket returns the export workbooks in the bucket of the embedded
@@ -240,8 +253,9 @@ func clockFor(today string) func() license.Date {
 	return func() license.Date { return d }
 }
 
-// load imports the -data file, or the demo data set dated around today.
-func load(ctx context.Context, st *store.Store, file string, today func() license.Date, log *slog.Logger) error {
+// load imports the -data file, or the demo data set dated around today,
+// and returns what it loaded.
+func load(ctx context.Context, st *store.Store, file string, today func() license.Date, log *slog.Logger) (*dataset.Dataset, error) {
 	var (
 		ds  *dataset.Dataset
 		err error
@@ -252,21 +266,45 @@ func load(ctx context.Context, st *store.Store, file string, today func() licens
 	} else {
 		f, openErr := os.Open(file)
 		if openErr != nil {
-			return openErr
+			return nil, openErr
 		}
 		defer f.Close()
 		ds, err = dataset.Parse(f)
 	}
 	if err != nil {
-		return fmt.Errorf("data set %s: %w", orDemo(file), err)
+		return nil, fmt.Errorf("data set %s: %w", orDemo(file), err)
 	}
 	res, err := st.Import(ctx, ds, store.ImportOptions{})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	log.Info("data loaded", "source", orDemo(file), "licenses", len(ds.Licenses), "organizations", len(ds.Organizations),
 		"users", len(ds.Users), "written", res.Written, "unchanged", res.Unchanged)
-	return nil
+	return ds, nil
+}
+
+// devUsers lists the users of a data set for the page's sign-in picker,
+// with their organization and the level their roles grant.
+func devUsers(ds *dataset.Dataset) []web.DevUser {
+	orgs := make(map[string]access.Organization, len(ds.Organizations))
+	for _, o := range ds.Organizations {
+		orgs[o.ID] = o
+	}
+	roles := make(map[string]access.Role, len(ds.Roles))
+	for _, r := range ds.Roles {
+		roles[r.ID] = r
+	}
+	users := make([]web.DevUser, 0, len(ds.Users))
+	for _, u := range ds.Users {
+		var own []access.Role
+		for _, id := range u.RoleIDs {
+			own = append(own, roles[id])
+		}
+		org := orgs[u.OrganizationID]
+		users = append(users, web.DevUser{ID: u.ID, Name: u.Name, Organization: org.Name, OrganizationType: string(org.Type),
+			Access: access.LevelOf(own, access.CustomerOrganizations).String()})
+	}
+	return users
 }
 
 func orDemo(file string) string {

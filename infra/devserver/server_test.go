@@ -245,3 +245,62 @@ func TestExternalDynamoDB(t *testing.T) {
 		t.Errorf("the second server does not see the first one's data: %d %v", status, out)
 	}
 }
+
+// The page is served at / with its assets and config; every other path
+// that is no route answers the API's JSON error, never HTML or a redirect.
+func TestPageAndUnknownPaths(t *testing.T) {
+	base := start(t, "-today", "2026-06-15")
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	res, page := get("/")
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || !strings.Contains(page, "Customer Organizations") {
+		t.Fatalf("GET /: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	i := strings.Index(page, `src="assets/`)
+	if i < 0 {
+		t.Fatalf("the page names no script under assets/:\n%s", page)
+	}
+	script := page[i+len(`src="`):]
+	script = script[:strings.IndexByte(script, '"')]
+	if res, body := get("/" + script); res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/javascript") ||
+		!strings.Contains(res.Header.Get("Cache-Control"), "immutable") || len(body) == 0 {
+		t.Errorf("GET /%s: %d %s %s", script, res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"))
+	}
+	res, raw := get("/config.json")
+	var cfg struct {
+		Auth struct {
+			Mode  string
+			Users []struct{ ID, Access, OrganizationType string }
+		}
+	}
+	if err := json.Unmarshal([]byte(raw), &cfg); err != nil || res.StatusCode != 200 || cfg.Auth.Mode != "dev" {
+		t.Fatalf("GET /config.json: %d %s", res.StatusCode, raw)
+	}
+	found := false
+	for _, u := range cfg.Auth.Users {
+		found = found || (u.ID == "dist-1-viewer" && u.Access == "read" && u.OrganizationType == "distributor")
+	}
+	if !found {
+		t.Errorf("the sign-in picker does not offer dist-1-viewer with read access: %s", raw)
+	}
+	for _, path := range []string{"/nope", "/assets/missing.js", "/index.html", "/v2/me", "/dev/token", "/web/dist/index.html"} {
+		res, body := get(path)
+		if res.StatusCode != 404 || res.Header.Get("Content-Type") != "application/json" || !strings.Contains(body, `"code":"not_found"`) {
+			t.Errorf("GET %s: %d %s %s, want 404 with the JSON error", path, res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+	}
+	req, _ := http.NewRequest("POST", base+"/", strings.NewReader("{}"))
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 404 {
+		t.Errorf("POST /: %v %v, want 404", res, err)
+	} else {
+		res.Body.Close()
+	}
+}
