@@ -7,9 +7,9 @@ STATE := .testenv
 
 .PHONY: test vet unit store-dynalite lambda-smoke build run bench clean
 
-## test: vet, every test under -race on the in-process emulators, the
-## store's non-transactional tests again on dynalite, and every function's
-## binary under the Lambda runtime emulator.
+## test: vet, every test under -race on the in-process emulators (and
+## versitygw and moto_server), the store's non-transactional tests again on
+## dynalite, and every function's binary under the Lambda runtime emulator.
 test: vet unit store-dynalite lambda-smoke
 
 # staticcheck is pinned here rather than in go.mod: it is a tool, not a
@@ -22,17 +22,23 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.*')); \
 	if [[ -n $$unformatted ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
-# versitygw checks the signatures and expiry of presigned links; the other
-# tests use emulators in process. Only the tests that other targets run
-# (lambda-smoke, bench) may skip here.
+# versitygw checks the signatures and expiry of presigned links, and moto's
+# server is the SES v2 API that e-mail goes to (moto.sh installs nothing: it
+# fails, saying so, without moto_server); the other tests use emulators in
+# process. Only the tests that other targets run (lambda-smoke, bench) may
+# skip here.
 unit:
+	@infra/testenv/moto.sh check
 	@infra/testenv/versitygw.sh install
 	@infra/testenv/versitygw.sh start $(STATE) >/dev/null
 	@trap 'infra/testenv/versitygw.sh stop $(STATE)' EXIT; \
+	infra/testenv/moto.sh start $(STATE) >/dev/null; \
+	trap 'infra/testenv/versitygw.sh stop $(STATE); infra/testenv/moto.sh stop $(STATE)' EXIT; \
 	TEST_S3_ENDPOINT=$$(cat $(STATE)/versitygw.endpoint) \
 	TEST_S3_ACCESS_KEY=$$(cat $(STATE)/versitygw.access_key) \
 	TEST_S3_SECRET_KEY=$$(cat $(STATE)/versitygw.secret_key) \
-	  $(GO) test -race -count=1 -json ./... | $(GO) run ./infra/testcount -label "in-process emulators and versitygw" \
+	TEST_SES_ENDPOINT=$$(cat $(STATE)/moto.endpoint) \
+	  $(GO) test -race -count=1 -json ./... | $(GO) run ./infra/testcount -label "in-process emulators, versitygw and moto" \
 	    -allow-skip 'TestLambdaSmoke|TestWorkbookBenchChild'
 
 # dynalite has no transactions: tests that need them are in _tx_test.go
@@ -65,6 +71,8 @@ build-PinsFunction:             ; $(call lambda,pins,$(ARTIFACTS_DIR))
 build-ExportsFunction:          ; $(call lambda,exports,$(ARTIFACTS_DIR))
 build-SubscriptionsFunction:    ; $(call lambda,subscriptions,$(ARTIFACTS_DIR))
 build-ScheduledReportsFunction: ; $(call lambda,scheduled-reports,$(ARTIFACTS_DIR))
+build-NotificationsFunction:    ; $(call lambda,notifications,$(ARTIFACTS_DIR))
+build-NotifierFunction:         ; $(call lambda,notifier,$(ARTIFACTS_DIR))
 
 ## build: every function as `sam build` builds it, through the same targets,
 ## into .build/arm64/<function>/bootstrap, and their sizes.
@@ -79,8 +87,8 @@ build:
 	done
 
 ## lambda-smoke: every function built for this machine and run under the AWS
-## Lambda Runtime Interface Emulator, on emulated DynamoDB and S3, with the
-## API Gateway and EventBridge events of infra/deploy/testdata/events.
+## Lambda Runtime Interface Emulator, on emulated DynamoDB, S3 and SES, with
+## the API Gateway and EventBridge events of infra/deploy/testdata/events.
 lambda-smoke: build
 	@infra/testenv/rie.sh install
 	@rm -rf $(BUILD)/host
@@ -88,7 +96,9 @@ lambda-smoke: build
 	  CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BUILD)/host/$$f/bootstrap ./functions/$$f; \
 	done
 	@rm -f $(BUILD)/lambda-smoke.txt
-	LAMBDA_SMOKE=1 $(GO) test -count=1 -json -run '^TestLambdaSmoke$$' ./infra/deploy | \
+	@infra/testenv/moto.sh start $(STATE) >/dev/null
+	@trap 'infra/testenv/moto.sh stop $(STATE)' EXIT; \
+	LAMBDA_SMOKE=1 TEST_SES_ENDPOINT=$$(cat $(STATE)/moto.endpoint) $(GO) test -count=1 -json -run '^TestLambdaSmoke$$' ./infra/deploy | \
 	  $(GO) run ./infra/testcount -label "Lambda runtime emulator"
 	@cat $(BUILD)/lambda-smoke.txt
 

@@ -1,7 +1,8 @@
 // Package lambdaevent adapts the Lambda events other than API Gateway's
 // (httpapi.LambdaHandler adapts those) to the portal's operations: the
 // event with which the export function invokes itself to finish a large
-// export, and EventBridge's scheduled events.
+// export, and EventBridge's scheduled events of the scheduled reports and
+// of the expiration notifier.
 package lambdaevent
 
 import (
@@ -98,5 +99,14 @@ func ScheduleHandler(svc *portal.Service) func(context.Context, events.EventBrid
 	return func(ctx context.Context, ev events.EventBridgeEvent) (map[string][]string, error) {
 		ids, err := svc.RunSchedule(ctx, ev.Time)
 		return map[string][]string{"exports": ids}, err
+	}
+}
+
+// NotifyHandler is the entry of the expiration notifier, invoked by a daily
+// EventBridge schedule: it sends the digests due at the event's time.
+func NotifyHandler(svc *portal.Service) func(context.Context, events.EventBridgeEvent) (map[string][]string, error) {
+	return func(ctx context.Context, ev events.EventBridgeEvent) (map[string][]string, error) {
+		ids, err := svc.Notify(ctx, ev.Time)
+		return map[string][]string{"notifications": ids}, err
 	}
 }

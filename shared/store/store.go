@@ -17,9 +17,17 @@
 //	active deployment     PARTNER#<partner>    DEPLOYMENT#<org>#<key>#<dep>    copy, only while active
 //	partner note          PARTNER#<partner>    NOTE#<key>                      version for optimistic locking
 //	export                PARTNER#<partner>    EXPORT#<id>                     id is time-ordered; GSI1:
-//	                                                                           PENDING / <created> while pending
+//	                                                                           PENDING / <created> while pending,
+//	                                                                           MAILDUE / <next try> while its notice
+//	                                                                           to the recipients is to be sent
 //	subscription          PARTNER#<partner>    SUBSCRIPTION#<id>               GSI1: DUE / <next due time>
 //	period claim          PARTNER#<partner>    PERIOD#<subscription>#<period>  at most one export per period
+//	notification settings PARTNER#<partner>    NOTIFY#SETTINGS                 GSI1: NOTIFY / <partner> while enabled
+//	notification lease    PARTNER#<partner>    NOTIFY#LEASE                    one run at a time makes a digest
+//	digest                PARTNER#<partner>    DIGEST#<id>                     id is time-ordered; TTL expiresAt
+//	digest rows           PARTNER#<partner>    DIGESTROWS#<id>#<n>             gzip'd JSON of its rows, in parts
+//	notification claim    PARTNER#<partner>    NOTIFIED#<key>#<expiration>     the digest that claimed the license
+//	                                                                           with that date; TTL after it expires
 //	license               LICENSE#<key>        #LICENSE                        the truth; holds the deployed count
 //	deployment            LICENSE#<key>        DEPLOYMENT#<dep>                active or not, kept forever
 //	history event         LICENSE#<key>        EVENT#<time>#<id>               never deleted
@@ -44,6 +52,14 @@
 //   - Notes, exports and subscriptions belong to a partner organization and
 //     live in its partition: the partner id is part of every key that reads
 //     them, so an item of another partner cannot be addressed at all.
+//   - Expiration notifications are the partner's too. A claim is keyed by
+//     license and expiration date, so that a renewal starts with none, and
+//     is written with a condition on the claim it replaces, so that of two
+//     runs one claims a license. It names its digest, whose status (sent,
+//     or failed and the claim falls back to what it replaced) is the one
+//     write that decides whether the license was notified: a digest's
+//     claims take no second write. Digest heads and rows have prefixes of
+//     their own so that the list reads heads only.
 //   - Identifiers never contain '#' (the import refuses them), so a prefix
 //     such as LICENSE#<org># cannot match another organization's items.
 //
@@ -90,6 +106,22 @@
 //	                                     exist) + Put EXPORT + Update next due time
 //	stale exports (schedule)             Query GSI1 GSI1PK = PENDING AND GSI1SK <        GSI1   pending exports only
 //	                                     now - 15 min; finish each
+//	export notices (schedule)            Query GSI1 GSI1PK = MAILDUE AND GSI1SK <= now;  GSI1   due notices only
+//	                                     conditional PutItem EXPORT#id per state
+//	GET/PUT /v1/notification-settings    caller; GetItem / PutItem NOTIFY#SETTINGS       table  1
+//	GET /v1/notifications                caller; Query PARTNER#p begins_with DIGEST#,    table  one page of heads
+//	                                     newest first, paged
+//	GET /v1/notifications/{id}           caller; GetItem DIGEST#id; at once Query        table  1 + parts + pins + the
+//	                                     begins_with DIGESTROWS#id# and the pins; BatchGet       page's notes
+//	                                     NOTE#k of the rows served
+//	notifier (daily)                     Query GSI1 GSI1PK = NOTIFY; per partner at once: GSI1,  enabled settings; per
+//	                                     GetItem ORG#p, Query CUSTOMER#, CATALOG and the  table  partner its license
+//	                                     LICENSE# copies (as a scheduled export), Query          copies, claims and digest
+//	                                     NOTIFIED# and DIGEST#; if any license is due:           heads; writes 4 + one per
+//	                                     PutItem lease, PutItem DIGEST# (must not exist),        due license + row parts
+//	                                     PutItem NOTIFIED# per due license (conditional),
+//	                                     BatchWrite DIGESTROWS#, PutItem DIGEST# (if still
+//	                                     pending), DeleteItem lease
 //	import                               BatchGet the file's items; Query each partner's  table  the file's items and
 //	                                     copies; BatchWrite the changes                          their copies
 //
