@@ -103,16 +103,18 @@ lambda-smoke: build
 	@cat $(BUILD)/lambda-smoke.txt
 
 ## bench: the benchmarks whose figures are in the README. The DynamoDB
-## request counts run on dynalite; the workbook runs each variant in a fresh
-## process to measure its peak RSS (a few minutes: the cell-by-cell variants
-## are slow, which is the point).
+## request counts and the notifier run on dynalite (e-mail to moto); the
+## workbook runs each variant in a fresh process to measure its peak RSS (a
+## few minutes: the cell-by-cell variants are slow, which is the point).
 bench:
 	$(GO) test -run '^$$' -bench 'ReportLarge|PageLarge' -benchmem ./shared/report
 	$(GO) test -run '^$$' -bench 'SnapshotRows' -benchmem ./shared/store
 	@infra/testenv/dynalite.sh start $(STATE) >/dev/null
-	@trap 'infra/testenv/dynalite.sh stop $(STATE)' EXIT; \
-	TEST_DYNAMODB_ENDPOINT=$$(cat $(STATE)/dynalite.endpoint) \
-	  $(GO) test -run '^$$' -bench 'Requests' -benchtime 10x ./shared/httpapi
+	@trap 'infra/testenv/dynalite.sh stop $(STATE); infra/testenv/moto.sh stop $(STATE)' EXIT; \
+	infra/testenv/moto.sh start $(STATE) >/dev/null; \
+	export TEST_DYNAMODB_ENDPOINT=$$(cat $(STATE)/dynalite.endpoint) TEST_SES_ENDPOINT=$$(cat $(STATE)/moto.endpoint); \
+	  $(GO) test -run '^$$' -bench 'Requests' -benchtime 10x ./shared/httpapi && \
+	  $(GO) test -run '^$$' -bench 'NotifyLarge' -benchtime 1x -timeout 30m ./shared/httpapi
 	$(GO) test -run '^$$' -bench 'WorkbookRSS/(Workbook|Workbook-no-memory-limit|CellByCell-SetCellValue|CellByCell-SetSheetRow)$$' -benchtime 1x -timeout 30m ./shared/export
 
 ## run: the local server with the demo data set.
