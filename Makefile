@@ -7,10 +7,10 @@ STATE := .testenv
 
 .PHONY: test vet unit minidyn store-dynalite lambda-smoke build run bench bench-minidyn clean web web-check chromium test-e2e bench-web deploy-web
 
-## test: vet, every test under -race on the in-process emulators, the tests
-## of the minidyn fork, the store's non-transactional tests again on
-## dynalite, every function's binary under the Lambda runtime emulator, and
-## the page in Chromium.
+## test: vet, every test under -race on the in-process emulators (and
+## versitygw and moto_server), the tests of the minidyn fork, the store's
+## non-transactional tests again on dynalite, every function's binary under
+## the Lambda runtime emulator, and the page in Chromium.
 test: vet unit minidyn store-dynalite lambda-smoke test-e2e
 
 # staticcheck is pinned here rather than in go.mod: it is a tool, not a
@@ -32,17 +32,23 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.*')); \
 	if [[ -n $$unformatted ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
-# versitygw checks the signatures and expiry of presigned links; the other
-# tests use emulators in process. Only the tests that other targets run
-# (lambda-smoke, bench) may skip here.
+# versitygw checks the signatures and expiry of presigned links, and moto's
+# server is the SES v2 API that e-mail goes to (moto.sh installs nothing: it
+# fails, saying so, without moto_server); the other tests use emulators in
+# process. Only the tests that other targets run (lambda-smoke, bench) may
+# skip here.
 unit:
+	@infra/testenv/moto.sh check
 	@infra/testenv/versitygw.sh install
 	@infra/testenv/versitygw.sh start $(STATE) >/dev/null
 	@trap 'infra/testenv/versitygw.sh stop $(STATE)' EXIT; \
+	infra/testenv/moto.sh start $(STATE) >/dev/null; \
+	trap 'infra/testenv/versitygw.sh stop $(STATE); infra/testenv/moto.sh stop $(STATE)' EXIT; \
 	TEST_S3_ENDPOINT=$$(cat $(STATE)/versitygw.endpoint) \
 	TEST_S3_ACCESS_KEY=$$(cat $(STATE)/versitygw.access_key) \
 	TEST_S3_SECRET_KEY=$$(cat $(STATE)/versitygw.secret_key) \
-	  $(GO) test -race -count=1 -json ./... | $(GO) run ./infra/testcount -label "in-process emulators and versitygw" \
+	TEST_SES_ENDPOINT=$$(cat $(STATE)/moto.endpoint) \
+	  $(GO) test -race -count=1 -json ./... | $(GO) run ./infra/testcount -label "in-process emulators, versitygw and moto" \
 	    -allow-skip 'TestLambdaSmoke|TestWorkbookBenchChild'
 
 # minidyn's own tests, and the fork's. They make SDK clients of their own,
@@ -81,6 +87,8 @@ build-PinsFunction:             ; $(call lambda,pins,$(ARTIFACTS_DIR))
 build-ExportsFunction:          ; $(call lambda,exports,$(ARTIFACTS_DIR))
 build-SubscriptionsFunction:    ; $(call lambda,subscriptions,$(ARTIFACTS_DIR))
 build-ScheduledReportsFunction: ; $(call lambda,scheduled-reports,$(ARTIFACTS_DIR))
+build-NotificationsFunction:    ; $(call lambda,notifications,$(ARTIFACTS_DIR))
+build-NotifierFunction:         ; $(call lambda,notifier,$(ARTIFACTS_DIR))
 
 ## build: every function as `sam build` builds it, through the same targets,
 ## into .build/arm64/<function>/bootstrap, and their sizes.
@@ -95,8 +103,8 @@ build:
 	done
 
 ## lambda-smoke: every function built for this machine and run under the AWS
-## Lambda Runtime Interface Emulator, on emulated DynamoDB and S3, with the
-## API Gateway and EventBridge events of infra/deploy/testdata/events.
+## Lambda Runtime Interface Emulator, on emulated DynamoDB, S3 and SES, with
+## the API Gateway and EventBridge events of infra/deploy/testdata/events.
 lambda-smoke: build
 	@infra/testenv/rie.sh install
 	@rm -rf $(BUILD)/host
@@ -104,21 +112,25 @@ lambda-smoke: build
 	  CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BUILD)/host/$$f/bootstrap ./functions/$$f; \
 	done
 	@rm -f $(BUILD)/lambda-smoke.txt
-	LAMBDA_SMOKE=1 $(GO) test -count=1 -json -run '^TestLambdaSmoke$$' ./infra/deploy | \
+	@infra/testenv/moto.sh start $(STATE) >/dev/null
+	@trap 'infra/testenv/moto.sh stop $(STATE)' EXIT; \
+	LAMBDA_SMOKE=1 TEST_SES_ENDPOINT=$$(cat $(STATE)/moto.endpoint) $(GO) test -count=1 -json -run '^TestLambdaSmoke$$' ./infra/deploy | \
 	  $(GO) run ./infra/testcount -label "Lambda runtime emulator"
 	@cat $(BUILD)/lambda-smoke.txt
 
 ## bench: the benchmarks whose figures are in the README. The DynamoDB
-## request counts run on dynalite; the workbook runs each variant in a fresh
-## process to measure its peak RSS (a few minutes: the cell-by-cell variants
-## are slow, which is the point).
+## request counts and the notifier run on dynalite (e-mail to moto); the
+## workbook runs each variant in a fresh process to measure its peak RSS (a
+## few minutes: the cell-by-cell variants are slow, which is the point).
 bench:
 	$(GO) test -run '^$$' -bench 'ReportLarge|PageLarge' -benchmem ./shared/report
 	$(GO) test -run '^$$' -bench 'SnapshotRows' -benchmem ./shared/store
 	@infra/testenv/dynalite.sh start $(STATE) >/dev/null
-	@trap 'infra/testenv/dynalite.sh stop $(STATE)' EXIT; \
-	TEST_DYNAMODB_ENDPOINT=$$(cat $(STATE)/dynalite.endpoint) \
-	  $(GO) test -run '^$$' -bench 'Requests' -benchtime 10x ./shared/httpapi
+	@trap 'infra/testenv/dynalite.sh stop $(STATE); infra/testenv/moto.sh stop $(STATE)' EXIT; \
+	infra/testenv/moto.sh start $(STATE) >/dev/null; \
+	export TEST_DYNAMODB_ENDPOINT=$$(cat $(STATE)/dynalite.endpoint) TEST_SES_ENDPOINT=$$(cat $(STATE)/moto.endpoint); \
+	  $(GO) test -run '^$$' -bench 'Requests' -benchtime 10x ./shared/httpapi && \
+	  $(GO) test -run '^$$' -bench 'NotifyLarge' -benchtime 1x -timeout 30m ./shared/httpapi
 	$(GO) test -run '^$$' -bench 'WorkbookRSS/(Workbook|Workbook-no-memory-limit|CellByCell-SetCellValue|CellByCell-SetSheetRow)$$' -benchtime 1x -timeout 30m ./shared/export
 
 ## bench-minidyn: the minidyn fork against v0.8.2 as released, through the

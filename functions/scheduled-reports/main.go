@@ -1,12 +1,12 @@
 // Command scheduled-reports is the Lambda function that an hourly EventBridge
 // schedule invokes: it makes the exports of the report subscriptions that
-// are due.
+// are due, and e-mails their recipients when they are ready.
 package main
 
 import (
 	"os"
 
-	"github.com/partnerportal/licenses/shared/exportfn"
+	"github.com/partnerportal/licenses/shared/schedulefn"
 )
 
-func main() { exportfn.ServeSchedule(os.Getenv) }
+func main() { schedulefn.ServeSchedule(os.Getenv) }

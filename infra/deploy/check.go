@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -19,8 +20,10 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/serverless"
 
 	"github.com/partnerportal/licenses/shared/config"
+	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/httpapi"
 	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/notification"
 	"github.com/partnerportal/licenses/shared/store"
 )
 
@@ -36,6 +39,12 @@ type Code struct {
 	// ExportWriters are the functions that write exports, which read
 	// config.Export besides config.Common.
 	ExportWriters []string
+	// MailSenders are the functions that send e-mail through SES, which
+	// read config.Mail.
+	MailSenders []string
+	// Leases are how long the work of a function may stay claimed before
+	// another run takes it for abandoned: the function must end sooner.
+	Leases map[string]time.Duration
 	// Table is the table the store expects, TTL its time-to-live attribute.
 	Table *dynamodb.CreateTableInput
 	TTL   string
@@ -51,11 +60,15 @@ func ReadCode(root string) (Code, error) {
 	}
 	c := Code{
 		Routes: make(map[string][]string),
-		// The spec's §5: an hourly schedule is enough.
-		Schedules:     map[string]string{"scheduled-reports": "rate(1 hour)"},
+		// The spec's §5: an hourly schedule is enough; §8: the notifier runs
+		// daily, in the morning in Europe.
+		Schedules:     map[string]string{"scheduled-reports": "rate(1 hour)", "notifier": "cron(0 7 * * ? *)"},
 		ExportWriters: []string{"exports", "scheduled-reports"},
-		Table:         store.TableDefinition(""),
-		TTL:           store.TTLAttribute,
+		MailSenders:   []string{"scheduled-reports", "notifier"},
+		Leases: map[string]time.Duration{"exports": export.StaleAfter, "scheduled-reports": export.StaleAfter,
+			"notifier": notification.StaleAfter},
+		Table: store.TableDefinition(""),
+		TTL:   store.TTLAttribute,
 	}
 	for _, e := range entries {
 		if e.IsDir() {
@@ -70,10 +83,14 @@ func ReadCode(root string) (Code, error) {
 
 // Env returns the environment variables the function reads.
 func (c Code) Env(function string) []string {
+	env := slices.Clone(config.Common)
 	if slices.Contains(c.ExportWriters, function) {
-		return slices.Concat(config.Common, config.Export)
+		env = append(env, config.Export...)
 	}
-	return slices.Clone(config.Common)
+	if slices.Contains(c.MailSenders, function) {
+		env = append(env, config.Mail...)
+	}
+	return env
 }
 
 // problems collects what a check finds.
@@ -187,6 +204,8 @@ func checkFunctions(p *problems, t *Template, c Code) {
 			p.addf("%s: no Timeout", f.id)
 		case servesAPI(f.Function) && !invokesItself(t, f) && *f.Timeout > apiTimeout:
 			p.addf("%s: Timeout is %d s, but API Gateway answers for it after 30 s: at most %d", f.id, *f.Timeout, apiTimeout)
+		case c.Leases[f.folder] > 0 && time.Duration(*f.Timeout)*time.Second >= c.Leases[f.folder]:
+			p.addf("%s: Timeout is %d s, but a later run takes its work for abandoned after %s: less than that", f.id, *f.Timeout, c.Leases[f.folder])
 		}
 	}
 }
@@ -281,6 +300,8 @@ func checkEnvironment(p *problems, t *Template, c Code) {
 		config.ExportBucket:        bucket,
 		config.ExportURLMinutes:    "!Ref ExportUrlMinutes",
 		config.ExportRetentionDays: "!Ref ExportRetentionDays",
+		config.MailFrom:            "!Ref MailFrom",
+		config.PortalURL:           "!Ref PortalUrl",
 	}
 	names := make(map[string]bool)
 	for _, f := range t.Functions() {
@@ -371,7 +392,11 @@ func checkConfigurable(p *problems, t *Template, id string, vars map[string]stri
 				return v
 			}
 			if param, ok := params[name]; ok {
-				return fmt.Sprint(t.Parameters[param].Default)
+				if def := t.Parameters[param].Default; def != nil {
+					return fmt.Sprint(def)
+				}
+				// No default: the deployment chooses, as the example does.
+				return wantParameters[param].example
 			}
 			// Other references name resources: any value stands for them.
 			return strings.TrimPrefix(Show(vars[name]), "!Ref ")
@@ -412,16 +437,20 @@ func checkConfigurable(p *problems, t *Template, id string, vars map[string]stri
 // document, with their defaults, tied to the code's where it has one. Their
 // bounds are held to the code by checkConfigurable.
 var wantParameters = map[string]struct {
-	typ string
-	def any // nil: no default, the deployment must choose
+	typ     string
+	def     any    // nil: no default, the deployment must choose
+	example string // a value a deployment may choose, for a parameter without a default
 }{
-	"Stage":               {"String", "dev"},
-	"JwtIssuer":           {"String", nil},
-	"JwtAudience":         {"String", nil},
-	"ExpiringWindowDays":  {"Number", float64(license.DefaultExpiringWindow)},
-	"ExportUrlMinutes":    {"Number", config.DefaultExportURLLifetime.Minutes()},
-	"ExportRetentionDays": {"Number", config.DefaultExportRetention.Hours() / 24},
-	"LogRetentionDays":    {"Number", float64(30)},
+	"Stage":               {"String", "dev", ""},
+	"JwtIssuer":           {"String", nil, "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_EXAMPLE"},
+	"JwtAudience":         {"String", nil, "exampleappclientid"},
+	"ExpiringWindowDays":  {"Number", float64(license.DefaultExpiringWindow), ""},
+	"ExportUrlMinutes":    {"Number", config.DefaultExportURLLifetime.Minutes(), ""},
+	"ExportRetentionDays": {"Number", config.DefaultExportRetention.Hours() / 24, ""},
+	"MailFrom":            {"String", nil, "notifications@portal.example.com"},
+	"MailIdentity":        {"String", nil, "portal.example.com"},
+	"PortalUrl":           {"String", nil, "https://portal.example.com"},
+	"LogRetentionDays":    {"Number", float64(30), ""},
 }
 
 func checkParameters(p *problems, t *Template) {

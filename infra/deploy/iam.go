@@ -25,6 +25,7 @@ type statement struct {
 	Effect    string
 	Actions   []string
 	Resources []string
+	Condition string // as Show shows it; empty for none
 }
 
 // checkPolicyShape reports whether a function's Policies, as written, are
@@ -78,7 +79,8 @@ func (t *Template) statements(id string) ([]statement, error) {
 					return nil, fmt.Errorf("Policies[%d].Statement[%d] has %s", i, j, k)
 				}
 			}
-			st := statement{Effect: Show(s["Effect"]), Actions: showAll(asList(s["Action"])), Resources: showAll(asList(s["Resource"]))}
+			st := statement{Effect: Show(s["Effect"]), Actions: showAll(asList(s["Action"])), Resources: showAll(asList(s["Resource"])),
+				Condition: Show(s["Condition"])}
 			if st.Effect != "Allow" {
 				return nil, fmt.Errorf("Policies[%d].Statement[%d] has Effect %q: a function's own policy only allows", i, j, st.Effect)
 			}
@@ -101,6 +103,15 @@ func lambdaARN(name string) string {
 	return "!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:" + name
 }
 
+// The SES identity the functions send as, and the condition that holds
+// them to the one sender address, as the template spells them.
+const (
+	sesIdentity       = "!Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}"
+	sesFromCondition  = `{"StringEquals":{"ses:FromAddress":"!Ref MailFrom"}}`
+	sesSendEmail      = "ses:SendEmail"
+	sesOutboundEmails = "/v2/email/outbound-emails"
+)
+
 // tableARNs returns the ARN of the table and those of its indexes by name,
 // as the template spells them.
 func (t *Template) tableARNs(p *problems) (table string, indexes map[string]string) {
@@ -118,7 +129,8 @@ func (t *Template) tableARNs(p *problems) (table string, indexes map[string]stri
 // wildcard; DynamoDB actions on the table and its indexes only; S3 object
 // actions on the exports only, and only for the functions that write them;
 // Lambda only to invoke the function that finishes exports, and only for
-// the function that names it.
+// the function that names it; SES only to send, as the one identity and
+// from the one address, and only for the functions that send e-mail.
 func checkPolicies(p *problems, t *Template) {
 	table, indexes := t.tableARNs(p)
 	exports := "!Sub ${" + t.exportBucket(p) + ".Arn}/" + exportsPrefix + "*"
@@ -140,6 +152,8 @@ func checkPolicies(p *problems, t *Template) {
 		_, writesExports := vars[config.ExportBucket]
 		invokes := Show(vars[config.ExportFunctionName])
 		invokeGranted := false
+		_, sendsMail := vars[config.MailFrom]
+		mailGranted := false
 		for _, s := range statements {
 			for _, r := range s.Resources {
 				if r == "*" {
@@ -173,6 +187,22 @@ func checkPolicies(p *problems, t *Template) {
 							p.addf("%s: %s on %s, want only the exports, %s", id, a, r, exports)
 						}
 					}
+				case service == "ses":
+					switch {
+					case !sendsMail:
+						p.addf("%s: %s, but the function does not read %s", id, a, config.MailFrom)
+					case a != sesSendEmail:
+						p.addf("%s: %s is not the action e-mail needs, %s", id, a, sesSendEmail)
+					case s.Condition != sesFromCondition:
+						p.addf("%s: %s with the condition %q, want %s: the functions send from the one address", id, a, s.Condition, sesFromCondition)
+					}
+					for _, r := range s.Resources {
+						if r != sesIdentity {
+							p.addf("%s: %s on %s, want only the sender identity, %s", id, a, r, sesIdentity)
+						} else if a == sesSendEmail {
+							mailGranted = true
+						}
+					}
 				case a == "lambda:InvokeFunction" && invokes != "":
 					for _, r := range s.Resources {
 						if r != lambdaARN(invokes) {
@@ -189,12 +219,16 @@ func checkPolicies(p *problems, t *Template) {
 		if invokes != "" && !invokeGranted {
 			p.addf("%s: %s names %s, but the function may not invoke it", id, config.ExportFunctionName, invokes)
 		}
+		if sendsMail && !mailGranted {
+			p.addf("%s: it reads %s, but may not send e-mail (%s on %s)", id, config.MailFrom, sesSendEmail, sesIdentity)
+		}
 	}
 }
 
 // Access is an IAM action that a request of the code needed, and the
 // resource it needed it on: "table" or "index/<name>" of the DynamoDB table,
-// "object/<key>" of the export bucket, "function/<name>" of Lambda.
+// "object/<key>" of the export bucket, "function/<name>" of Lambda,
+// "identity/<sender>" of SES.
 type Access struct {
 	Action   string // "dynamodb:Query"
 	Resource string
@@ -290,6 +324,25 @@ func lambdaAccess(req *http.Request) (Access, error) {
 	return Access{"lambda:InvokeFunction", "function/" + name}, nil
 }
 
+// sesAccess returns the IAM action an SES v2 request needs: the functions
+// only ever send e-mail, as the identity of the sender.
+func sesAccess(req *http.Request) (Access, error) {
+	if req.Method != http.MethodPost || req.URL.Path != sesOutboundEmails || req.Body == nil {
+		return Access{}, fmt.Errorf("ses: %s %s: not a SendEmail", req.Method, req.URL)
+	}
+	body, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return Access{}, err
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	var in struct{ FromEmailAddress string }
+	if err := json.Unmarshal(body, &in); err != nil || in.FromEmailAddress == "" {
+		return Access{}, fmt.Errorf("ses: SendEmail without a FromEmailAddress: %v", err)
+	}
+	return Access{sesSendEmail, "identity/" + in.FromEmailAddress}, nil
+}
+
 // Recorder records the IAM actions that the requests of AWS SDK clients
 // need: give each client the transport of its service. It is safe for
 // concurrent use.
@@ -332,6 +385,11 @@ func (r *Recorder) DynamoDB(next http.RoundTripper) http.RoundTripper {
 // for the HTTP client that downloads presigned links.
 func (r *Recorder) S3(next http.RoundTripper) http.RoundTripper {
 	return r.single(next, s3Access)
+}
+
+// SES returns the transport for an SES v2 client.
+func (r *Recorder) SES(next http.RoundTripper) http.RoundTripper {
+	return r.single(next, sesAccess)
 }
 
 // Lambda returns the transport for a Lambda client.
@@ -408,6 +466,9 @@ func CheckGrants(t *Template, folder string, seen []Access) []string {
 			return ok && wildcard(pattern).MatchString(name)
 		case "function":
 			return resource == invoked
+		case "identity":
+			// The sender's identity is a parameter: any sender stands for it.
+			return resource == sesIdentity
 		}
 		return false
 	}

@@ -17,6 +17,7 @@ import (
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
@@ -24,8 +25,12 @@ import (
 	"github.com/partnerportal/licenses/shared/awsconf"
 	"github.com/partnerportal/licenses/shared/config"
 	"github.com/partnerportal/licenses/shared/httpapi"
+	"github.com/partnerportal/licenses/shared/id"
 	"github.com/partnerportal/licenses/shared/lambdaevent"
 	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/mail/render"
+	"github.com/partnerportal/licenses/shared/mail/ses"
+	"github.com/partnerportal/licenses/shared/notification"
 	"github.com/partnerportal/licenses/shared/portal"
 	"github.com/partnerportal/licenses/shared/report"
 	"github.com/partnerportal/licenses/shared/store"
@@ -123,7 +128,8 @@ var exercises = map[string]exercise{
 		setup: func(t *testing.T, w *world) {
 			now := time.Now()
 			sub := subscription.Subscription{ID: "weekly-all", PartnerID: "d1", Frequency: subscription.Weekly,
-				Selection: report.Selection{All: true}, CreatedBy: "d1-admin", CreatedAt: now, UpdatedAt: now}
+				Selection: report.Selection{All: true}, Recipients: []string{"reports@d1.example"}, CreatedBy: "d1-admin",
+				CreatedAt: now, UpdatedAt: now}
 			if err := w.store.PutSubscription(context.Background(), sub, now); err != nil {
 				t.Fatal(err)
 			}
@@ -138,6 +144,54 @@ var exercises = map[string]exercise{
 				if err != nil || len(out["exports"]) != want {
 					t.Fatalf("run %d: %v, %v; want %d exports", i+1, out, err, want)
 				}
+			}
+			if n := len(w.ses.Sent(t)); n != 1 {
+				t.Fatalf("%d notices sent, want the one of the export", n)
+			}
+		},
+	},
+	"notifications": {
+		setup: func(t *testing.T, w *world) {
+			now := time.Now().UTC()
+			d := &notification.Digest{ID: id.Ordered(now), PartnerID: "d1", Status: notification.Pending, Date: license.DateOf(now),
+				CreatedAt: now, Recipients: []string{"ops@d1.example"}, ExpiresAt: now.Add(notification.Retention)}
+			if err := w.store.CreateDigest(context.Background(), d); err != nil {
+				t.Fatal(err)
+			}
+			d.Status, d.SentAt, d.Licenses, d.ByThreshold = notification.Sent, now, 1, map[int]int{30: 1}
+			if _, err := w.store.FinishDigest(context.Background(), d); err != nil {
+				t.Fatal(err)
+			}
+			w.vars["digest"] = d.ID
+		},
+		requests: []request{
+			{method: "GET", path: "/v1/notification-settings", user: "d1-viewer", status: 200},
+			{method: "PUT", path: "/v1/notification-settings", body: `{"enabled":true,"recipients":["ops@d1.example"],"thresholdDays":[60,30]}`,
+				user: "d1-admin", status: 200},
+			{method: "GET", path: "/v1/notifications", user: "d1-viewer", status: 200},
+			{method: "GET", path: "/v1/notifications/{digest}", user: "d1-viewer", status: 200},
+		},
+	},
+	"notifier": {
+		setup: func(t *testing.T, w *world) {
+			// testdata's licenses expire on 2099-12-31.
+			if err := w.store.PutNotificationSettings(context.Background(), notification.Settings{PartnerID: "d1", Enabled: true,
+				Recipients: []string{"ops@d1.example"}, ThresholdDays: []int{60, 30}, UpdatedAt: time.Now(), UpdatedBy: "d1-admin"}); err != nil {
+				t.Fatal(err)
+			}
+		},
+		events: func(t *testing.T, w *world) {
+			run := lambdaevent.NotifyHandler(w.portal, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			ev := events.EventBridgeEvent{DetailType: "Scheduled Event", Source: "aws.events", Time: time.Date(2099, 12, 1, 7, 0, 0, 0, time.UTC)}
+			// The first run sends the digest; a repeated one finds nothing due.
+			for i, want := range []int{1, 0} {
+				out, err := run(context.Background(), ev)
+				if err != nil || len(out["notifications"]) != want {
+					t.Fatalf("run %d: %v, %v; want %d digests", i+1, out, err, want)
+				}
+			}
+			if n := len(w.ses.Sent(t)); n != 1 {
+				t.Fatalf("%d digests sent, want 1", n)
 			}
 		},
 	},
@@ -154,6 +208,7 @@ type world struct {
 	url      string
 	tokens   *httpapi.Tokens
 	download *http.Client
+	ses      *testenv.SES
 	vars     map[string]string
 }
 
@@ -197,9 +252,14 @@ func newWorld(t *testing.T, tpl *deploy.Template, function string) *world {
 			exports.Finisher = lambdaevent.Finisher{Client: invoker, Function: function}
 		}
 	}
+	var mail *portal.MailConfig
+	if _, ok := env[config.MailFrom]; ok {
+		w.ses = testenv.NewSES(t, func(o *sesv2.Options) { o.HTTPClient = recorded(w.rec.SES(http.DefaultTransport)) })
+		mail = &portal.MailConfig{Sender: ses.Sender{Client: w.ses.Client}, Renderer: render.Templates{}, From: w.ses.From, PortalURL: "https://portal.example.com"}
+	}
 	var err error
 	w.portal, err = portal.New(w.store, portal.Config{ExpiringWindow: 30, Now: time.Now, Today: license.TodayOf(time.Now),
-		Log: discard, Exports: exports})
+		Log: discard, Exports: exports, Mail: mail})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,6 +406,9 @@ func TestRecorder(t *testing.T) {
 			[]deploy.Access{{Action: "s3:AbortMultipartUpload", Resource: "object/exports/d1/x.xlsx"}}, false},
 		{"an object's tags", (*deploy.Recorder).S3, "PUT", "http://s3/b/exports/x?tagging", "", "", nil, true},
 		{"a listing", (*deploy.Recorder).S3, "GET", "http://s3/b?list-type=2", "", "", nil, true},
+		{"a sent e-mail", (*deploy.Recorder).SES, "POST", "http://ses/v2/email/outbound-emails", "", `{"FromEmailAddress":"n@p.example"}`,
+			[]deploy.Access{{Action: "ses:SendEmail", Resource: "identity/n@p.example"}}, false},
+		{"another SES call", (*deploy.Recorder).SES, "POST", "http://ses/v2/email/identities", "", `{"EmailIdentity":"n@p.example"}`, nil, true},
 		{"an invocation", (*deploy.Recorder).Lambda, "POST", "http://lambda/2015-03-31/functions/fn/invocations", "", "",
 			[]deploy.Access{{Action: "lambda:InvokeFunction", Resource: "function/fn"}}, false},
 		{"another Lambda call", (*deploy.Recorder).Lambda, "GET", "http://lambda/2015-03-31/functions/fn", "", "", nil, true},

@@ -29,9 +29,12 @@ import (
 	"github.com/partnerportal/licenses/shared/config"
 	"github.com/partnerportal/licenses/shared/export"
 	"github.com/partnerportal/licenses/shared/httpapi"
+	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/notification"
 	"github.com/partnerportal/licenses/shared/report"
 	"github.com/partnerportal/licenses/shared/store"
 	"github.com/partnerportal/licenses/shared/subscription"
+	"github.com/partnerportal/licenses/shared/testenv"
 )
 
 // smokeVariable gates TestLambdaSmoke, which needs the functions built and
@@ -48,8 +51,11 @@ var (
 )
 
 // pendingExport is the export that the export function's finishing event
-// finishes.
-const pendingExport = "0000000000000000000000pend"
+// finishes; sentDigest a digest the notifications function shows.
+const (
+	pendingExport = "0000000000000000000000pend"
+	sentDigest    = "0000000000000000000000sent"
+)
 
 // smokeTime is the time of the scheduled event of the fixtures: the smoke
 // subscription is due then.
@@ -99,9 +105,27 @@ func TestLambdaSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := st.PutSubscription(ctx, subscription.Subscription{ID: "weekly-all", PartnerID: "d1", Frequency: subscription.Weekly,
-		Selection: report.Selection{All: true}, CreatedBy: "d1-admin", CreatedAt: smokeTime, UpdatedAt: smokeTime}, smokeTime); err != nil {
+		Selection: report.Selection{All: true}, Recipients: []string{"reports@d1.example"}, CreatedBy: "d1-admin",
+		CreatedAt: smokeTime, UpdatedAt: smokeTime}, smokeTime); err != nil {
 		t.Fatal(err)
 	}
+	// The notifier's partner, whose licenses (expiring on 2099-12-31) are
+	// due at the time of its scheduled event, and a digest sent before, for
+	// the notifications function to show.
+	if err := st.PutNotificationSettings(ctx, notification.Settings{PartnerID: "d1", Enabled: true,
+		Recipients: []string{"ops@d1.example"}, ThresholdDays: []int{60, 30}, UpdatedAt: now, UpdatedBy: "d1-admin"}); err != nil {
+		t.Fatal(err)
+	}
+	sent := &notification.Digest{ID: sentDigest, PartnerID: "d1", Status: notification.Pending, Date: license.DateOf(now), CreatedAt: now,
+		Recipients: []string{"ops@d1.example"}, ExpiresAt: now.Add(notification.Retention)}
+	if err := st.CreateDigest(ctx, sent); err != nil {
+		t.Fatal(err)
+	}
+	sent.Status, sent.SentAt = notification.Sent, now
+	if _, err := st.FinishDigest(ctx, sent); err != nil {
+		t.Fatal(err)
+	}
+	mail := testenv.NewSES(t)
 	s3URL := serve(t, gofakes3.New(s3mem.New()).Server())
 	const bucket = "smoke-exports"
 	if _, err := awsconf.S3(awsconf.Local, s3URL).CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
@@ -110,7 +134,8 @@ func TestLambdaSmoke(t *testing.T) {
 	local := map[string]string{config.TableName: table, config.ExportBucket: bucket,
 		// There is no Lambda service here: exports finish in the invocation.
 		config.ExportFunctionName: "",
-		config.DynamoDBEndpoint:   dynamoURL, config.S3Endpoint: s3URL}
+		config.MailFrom:           mail.From, config.PortalURL: "https://portal.example.com",
+		config.DynamoDBEndpoint: dynamoURL, config.S3Endpoint: s3URL, config.SESEndpoint: mail.Endpoint}
 
 	var results []smokeResult
 	for _, function := range code.Functions {
@@ -120,6 +145,14 @@ func TestLambdaSmoke(t *testing.T) {
 	}
 	if len(results) != len(code.Functions) {
 		t.Fatalf("%d of %d functions ran", len(results), len(code.Functions))
+	}
+	// The scheduled export's notice and the notifier's digest, once each.
+	var subjects []string
+	for _, m := range mail.Sent(t) {
+		subjects = append(subjects, m.Subject)
+	}
+	if len(subjects) != 2 {
+		t.Errorf("SES received %q, want the notice of the scheduled export and one digest", subjects)
 	}
 	// The report: what ran, and the figures, for the README. `make
 	// lambda-smoke` prints it; go test -json shows only failing tests' logs.

@@ -251,6 +251,35 @@ func TestChecksCatchMistakes(t *testing.T) {
 			o.Value = "!Sub " + strings.Replace(deploy.Show(o.Value)[len("!Sub "):], "${JwtIssuer}", "https://idp.example.com", 1)
 			tpl.Outputs["WebConfig"] = o
 		}, `Outputs: WebConfig auth.issuer is "https://idp.example.com", want "${JwtIssuer}"`},
+		{"e-mail where nothing mails", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			s := statement(t, tpl, "PinsFunction", 0)
+			s["Action"] = append(s["Action"].([]any), "ses:SendEmail")
+		}, "PinsFunction: ses:SendEmail, but the function does not read MAIL_FROM"},
+		{"e-mail as any identity", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			statement(t, tpl, "NotifierFunction", 2)["Resource"] = "!Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"
+		}, "NotifierFunction: ses:SendEmail on !Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*, want only the sender identity"},
+		{"e-mail from any address", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			delete(statement(t, tpl, "NotifierFunction", 2), "Condition")
+		}, `NotifierFunction: ses:SendEmail with the condition ""`},
+		{"more of SES than sending", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			statement(t, tpl, "ScheduledReportsFunction", 3)["Action"] = []any{"ses:SendEmail", "ses:SendBulkEmail"}
+		}, "ScheduledReportsFunction: ses:SendBulkEmail is not the action e-mail needs"},
+		{"a mail sender that may not send", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			docs := fn(t, tpl, "NotifierFunction").Policies.IAMPolicyDocumentArray
+			(*docs)[0].Statement = (*docs)[0].Statement[:2]
+		}, "NotifierFunction: it reads MAIL_FROM, but may not send e-mail"},
+		{"no sender", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			delete(fn(t, tpl, "ScheduledReportsFunction").Environment.Variables, "MAIL_FROM")
+		}, "ScheduledReportsFunction: environment has no MAIL_FROM"},
+		{"the notifier hourly", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "NotifierFunction").Events["Daily"].Properties.ScheduleEvent.Schedule = "rate(1 hour)"
+		}, "NotifierFunction: event Daily runs on rate(1 hour), want cron(0 7 * * ? *)"},
+		{"the notifier outliving its lease", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "NotifierFunction").Timeout = ptr(900)
+		}, "NotifierFunction: Timeout is 900 s, but a later run takes its work for abandoned after 15m0s"},
+		{"a portal URL apart from the parameter", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "NotifierFunction").Environment.Variables["PORTAL_URL"] = "https://elsewhere.example"
+		}, `NotifierFunction: PORTAL_URL is "https://elsewhere.example", want "!Ref PortalUrl"`},
 		{"no table output", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
 			delete(tpl.Outputs, "TableName")
 		}, "Outputs: TableName must be !Ref Table"},

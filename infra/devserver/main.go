@@ -3,12 +3,15 @@
 // account and no other process:
 //
 //	go run ./infra/devserver [-addr 127.0.0.1:8080] [-data FILE] [-today YYYY-MM-DD]
-//	                         [-dynamodb-endpoint URL] [-s3-endpoint URL]
+//	                         [-dynamodb-endpoint URL] [-s3-endpoint URL] [-ses-endpoint URL]
 //
 // It runs the same handlers, store and Excel code as the Lambda functions.
 // Only here, POST /dev/token {"sub":"<user id>"} returns a token for
-// Authorization: Bearer, and POST /dev/scheduled-reports {"at":RFC3339} runs
-// the scheduled-report function as EventBridge would.
+// Authorization: Bearer, POST /dev/scheduled-reports {"at":RFC3339} runs the
+// scheduled-report function and POST /dev/notifications {"at":RFC3339} the
+// expiration notifier as EventBridge would, and GET /dev/outbox lists the
+// e-mails they sent (kept here instead of sent, unless -ses-endpoint names
+// an SES API to send them through as well).
 package main
 
 import (

@@ -33,6 +33,8 @@ import (
 	"github.com/partnerportal/licenses/shared/httpapi"
 	"github.com/partnerportal/licenses/shared/lambdaevent"
 	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/mail"
+	"github.com/partnerportal/licenses/shared/mail/render"
 	"github.com/partnerportal/licenses/shared/portal"
 	"github.com/partnerportal/licenses/shared/store"
 	"github.com/partnerportal/licenses/shared/workbook"
@@ -51,6 +53,9 @@ type options struct {
 	table          string
 	bucket         string
 	expiringWindow int
+	sesEndpoint    string
+	mailFrom       string
+	portalURL      string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -65,6 +70,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.table, "table", "partner-licenses-dev", "the DynamoDB table; created if it does not exist")
 	fs.StringVar(&o.bucket, "bucket", "partner-licenses-exports-dev", "the S3 bucket for exports; created if it does not exist")
 	fs.IntVar(&o.expiringWindow, "expiring-window", license.DefaultExpiringWindow, "the expiring window in days")
+	fs.StringVar(&o.sesEndpoint, "ses-endpoint", "", "send e-mail through this SES v2 API (an emulator, or https://email.<region>.amazonaws.com) besides keeping it in the outbox")
+	fs.StringVar(&o.mailFrom, "mail-from", "notifications@portal.example", "the address e-mails are sent from")
+	fs.StringVar(&o.portalURL, "portal-url", "", "the portal page e-mails link to; default: this server's own page")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -75,6 +83,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		if _, err := license.ParseDate(o.today); err != nil {
 			return o, fmt.Errorf("-today: %w", err)
 		}
+	}
+	if err := mail.CheckAddress(o.mailFrom); err != nil {
+		return o, fmt.Errorf("-mail-from %q %w", o.mailFrom, err)
 	}
 	return o, nil
 }
@@ -105,9 +116,18 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err != nil {
 		return err
 	}
+	outbox, sender, err := openMail(ctx, o)
+	if err != nil {
+		return err
+	}
+	portalURL := o.portalURL
+	if portalURL == "" {
+		portalURL = base
+	}
 	svc, err := portal.New(st, portal.Config{ExpiringWindow: o.expiringWindow, Now: time.Now, Today: today, Log: log,
 		Exports: &portal.ExportConfig{Files: files, InProcess: true, Retention: config.DefaultExportRetention,
-			SyncLimit: config.ExportSyncLimit}})
+			SyncLimit: config.ExportSyncLimit},
+		Mail: &portal.MailConfig{Sender: sender, Renderer: render.Templates{}, From: o.mailFrom, PortalURL: portalURL}})
 	if err != nil {
 		return err
 	}
@@ -121,6 +141,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	mux.Handle("/v1/", api.Handler())
 	mux.Handle("POST /dev/token", devToken(tokens))
 	mux.Handle("POST /dev/scheduled-reports", devSchedule(lambdaevent.ScheduleHandler(svc, log), log))
+	mux.Handle("POST /dev/notifications", devSchedule(lambdaevent.NotifyHandler(svc, log), log))
+	mux.Handle("GET /dev/outbox", outbox)
 	// The page at /, signing in over /dev/token; every other path answers
 	// the API's JSON error, never Go's plain-text 404.
 	if err := web.Mount(mux, web.Config{Auth: web.Auth{Mode: "dev", Users: users}}); err != nil {
@@ -136,7 +158,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err := ensureBucket(ctx, s3Client, o.bucket); err != nil {
 		return err
 	}
-	log.Info("serving", "url", base, "dynamodb", dynamoEndpoint, "today", today().String())
+	log.Info("serving", "url", base, "dynamodb", dynamoEndpoint, "today", today().String(), "ses", orOutbox(o.sesEndpoint))
 	fmt.Fprintf(stderr, "\nPartner license portal on %s\n  page:   open %s/ and sign in as dist-1-admin\n  token:  curl -s -X POST %s/dev/token -d '{\"sub\":\"dist-1-admin\"}'\n\n", base, base, base)
 	if ready != nil {
 		ready <- base
@@ -324,9 +346,11 @@ func ensureBucket(ctx context.Context, client *s3.Client, bucket string) error {
 	return nil
 }
 
-// devSchedule answers POST /dev/scheduled-reports {"at": RFC 3339}: it runs
-// the scheduled-report function as EventBridge would at that time (now when
-// at is absent) and answers the ids of the exports it created.
+// devSchedule answers POST /dev/scheduled-reports and POST
+// /dev/notifications {"at": RFC 3339}: it runs the scheduled-report function
+// or the expiration notifier as EventBridge would at that time (now when at
+// is absent) and answers the ids of the exports it created or of the
+// digests it sent.
 func devSchedule(run func(context.Context, events.EventBridgeEvent) (map[string][]string, error), log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/mail"
 	"github.com/partnerportal/licenses/shared/portal"
 )
 
@@ -33,19 +35,28 @@ const (
 	// ExportFunctionName is the function that finishes large exports
 	// asynchronously; empty means exports finish in the request.
 	ExportFunctionName = "EXPORT_FUNCTION_NAME"
-	// DynamoDBEndpoint and S3Endpoint point the functions at emulators (the
-	// Lambda runtime smoke test); empty on AWS.
+	// MailFrom is the address the functions that send e-mail send from,
+	// one the mail service (Amazon SES) lets them send from.
+	MailFrom = "MAIL_FROM"
+	// PortalURL is the portal page that e-mails link to, such as
+	// https://portal.example.com.
+	PortalURL = "PORTAL_URL"
+	// DynamoDBEndpoint, S3Endpoint and SESEndpoint point the functions at
+	// emulators (the Lambda runtime smoke test); empty on AWS.
 	DynamoDBEndpoint = "DYNAMODB_ENDPOINT"
 	S3Endpoint       = "S3_ENDPOINT"
+	SESEndpoint      = "SES_ENDPOINT"
 )
 
 // The variables by who sets them, for template.yaml and its test: every
-// function reads Common; the functions that write exports also read Export;
-// Local is set only when running against emulators, never by the template.
+// function reads Common; the functions that write exports also read Export,
+// those that send e-mail Mail; Local is set only when running against
+// emulators, never by the template.
 var (
 	Common = []string{TableName, ExpiringWindowDays, LogLevel}
 	Export = []string{ExportBucket, ExportURLMinutes, ExportRetentionDays, ExportFunctionName}
-	Local  = []string{DynamoDBEndpoint, S3Endpoint}
+	Mail   = []string{MailFrom, PortalURL}
+	Local  = []string{DynamoDBEndpoint, S3Endpoint, SESEndpoint}
 )
 
 // The defaults, and the limits of the export link lifetime. Defaults live
@@ -70,8 +81,11 @@ type Config struct {
 	ExportURLLifetime time.Duration
 	ExportRetention   time.Duration
 	ExportFunction    string
+	MailFrom          string
+	PortalURL         string
 	DynamoDBEndpoint  string
 	S3Endpoint        string
+	SESEndpoint       string
 }
 
 // FromEnv reads the configuration with getenv (os.Getenv in main). Every
@@ -85,8 +99,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		ExportURLLifetime: DefaultExportURLLifetime,
 		ExportRetention:   DefaultExportRetention,
 		ExportFunction:    getenv(ExportFunctionName),
+		MailFrom:          getenv(MailFrom),
+		PortalURL:         getenv(PortalURL),
 		DynamoDBEndpoint:  getenv(DynamoDBEndpoint),
 		S3Endpoint:        getenv(S3Endpoint),
+		SESEndpoint:       getenv(SESEndpoint),
 	}
 	var errs []error
 	if c.Table == "" {
@@ -112,6 +129,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s=%q: want days from 1 to 3650", ExportRetentionDays, v))
 		}
 		c.ExportRetention = time.Duration(n) * 24 * time.Hour
+	}
+	if c.MailFrom != "" {
+		if err := mail.CheckAddress(c.MailFrom); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q %w", MailFrom, c.MailFrom, err))
+		}
+	}
+	if c.PortalURL != "" {
+		if u, err := url.Parse(c.PortalURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("%s=%q: want an http(s) URL with no query or fragment", PortalURL, c.PortalURL))
+		}
 	}
 	if v := getenv(LogLevel); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {

@@ -46,6 +46,42 @@ type Export struct {
 	ObjectKey      string // the workbook in the export bucket, once ready
 	Counts         Counts
 	ExpiresAt      time.Time // when the export and its object are gone
+	// Recipients are told when a scheduled export is ready, as Mail says.
+	Recipients []string
+	Mail       Mail
+}
+
+// MailStatus is the state of the notice that a scheduled export is ready.
+type MailStatus string
+
+// The notice's states: due once the export is ready (when it has
+// recipients), sending while a run sends it, and then sent, or due again
+// after a failed attempt until MaxMailAttempts have failed.
+const (
+	MailDue     MailStatus = "due"
+	MailSending MailStatus = "sending"
+	MailSent    MailStatus = "sent"
+	MailFailed  MailStatus = "failed"
+)
+
+// MaxMailAttempts is how many runs of the schedule try to send a notice.
+const MaxMailAttempts = 3
+
+// Mail is the notice that a scheduled export is ready, to its recipients.
+type Mail struct {
+	Status MailStatus // empty: no notice
+	// Attempts counts the runs that began sending it; each new attempt
+	// makes it a new version, which a conditional write expects.
+	Attempts int
+	// NextAt is when a run may send it: at once when due, and for one being
+	// sent, once that attempt is older than StaleAfter (its run stopped).
+	NextAt    time.Time
+	MessageID string
+}
+
+// Pending reports whether the notice is still to be sent at now.
+func (m Mail) Pending(now time.Time) bool {
+	return (m.Status == MailDue || m.Status == MailSending) && !now.Before(m.NextAt)
 }
 
 // Counts says how many rows each sheet of a ready export has, header rows

@@ -1,8 +1,8 @@
-// Package exportfn wires the functions that write exports (exports and
-// scheduled-reports) on top of lambdafn: the S3 client, the presigner, the
-// workbook files, the portal's export operations and, for large exports,
-// the asynchronous invocation of the export function. It is called from
-// main functions only.
+// Package exportfn wires the functions that write exports (exports, and
+// scheduled-reports through package schedulefn) on top of lambdafn: the S3
+// client, the presigner, the workbook files, the portal's export operations
+// and, for large exports, the asynchronous invocation of the export
+// function. It is called from main functions only.
 package exportfn
 
 import (
@@ -30,24 +30,34 @@ func Setup(ctx context.Context, getenv func(string) string) (*lambdafn.Deps, *po
 	if err != nil {
 		return nil, nil, err
 	}
+	exports, err := Exports(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := d.Portal(exports, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, svc, nil
+}
+
+// Exports returns the configuration of the portal's export operations from
+// the function's environment.
+func Exports(d *lambdafn.Deps) (*portal.ExportConfig, error) {
 	cfg := d.Config
 	if cfg.ExportBucket == "" {
-		return nil, nil, fmt.Errorf("configuration: %s is required by this function", config.ExportBucket)
+		return nil, fmt.Errorf("configuration: %s is required by this function", config.ExportBucket)
 	}
 	client := awsconf.S3(d.AWS, cfg.S3Endpoint)
 	files, err := workbook.NewFiles(client, s3.NewPresignClient(client), cfg.ExportBucket, cfg.ExportURLLifetime, time.Now)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	exports := &portal.ExportConfig{Files: files, Retention: cfg.ExportRetention, SyncLimit: config.ExportSyncLimit}
 	if cfg.ExportFunction != "" {
 		exports.Finisher = lambdaevent.Finisher{Client: awslambda.NewFromConfig(d.AWS), Function: cfg.ExportFunction}
 	}
-	svc, err := d.Portal(exports)
-	if err != nil {
-		return nil, nil, err
-	}
-	return d, svc, nil
+	return exports, nil
 }
 
 // ServeExports is the main of the export function: API Gateway events for
@@ -56,13 +66,6 @@ func ServeExports(getenv func(string) string) {
 	d, svc := must(Setup(context.Background(), getenv))
 	api := lambdafn.Must(d.API(svc))
 	lambda.Start(lambdaevent.ExportHandler(httpapi.LambdaHandler(api.Handler(httpapi.Exports)), svc, d.Log))
-}
-
-// ServeSchedule is the main of the scheduled-report function, which an
-// EventBridge schedule invokes.
-func ServeSchedule(getenv func(string) string) {
-	d, svc := must(Setup(context.Background(), getenv))
-	lambda.Start(lambdaevent.ScheduleHandler(svc, d.Log))
 }
 
 func must(d *lambdafn.Deps, svc *portal.Service, err error) (*lambdafn.Deps, *portal.Service) {

@@ -64,6 +64,7 @@ const (
 	Pins          Function = "pins"
 	Exports       Function = "exports"
 	Subscriptions Function = "subscriptions"
+	Notifications Function = "notifications"
 )
 
 // Route is one endpoint of the API and the Lambda function that serves it.
@@ -101,6 +102,10 @@ var Routes = []Route{
 	{"GET", "/v1/report-subscriptions/{id}", Subscriptions, (*API).getSubscription},
 	{"PUT", "/v1/report-subscriptions/{id}", Subscriptions, (*API).putSubscription},
 	{"DELETE", "/v1/report-subscriptions/{id}", Subscriptions, (*API).deleteSubscription},
+	{"GET", "/v1/notification-settings", Notifications, (*API).notificationSettings},
+	{"PUT", "/v1/notification-settings", Notifications, (*API).saveNotificationSettings},
+	{"GET", "/v1/notifications", Notifications, (*API).notifications},
+	{"GET", "/v1/notifications/{id}", Notifications, (*API).notification},
 }
 
 // Handler returns the routes of the named functions on one mux, or every

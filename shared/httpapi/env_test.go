@@ -54,6 +54,17 @@ func newEnv(t testing.TB, doc dataset.Document) *env {
 // changes the configuration of exports.
 func newEnvOn(t testing.TB, st *store.Store, doc dataset.Document, configure ...func(*portal.ExportConfig)) *env {
 	t.Helper()
+	return newEnvWith(t, st, doc, func(cfg *portal.Config) {
+		for _, f := range configure {
+			f(cfg.Exports)
+		}
+	})
+}
+
+// newEnvWith serves the API over st, loaded with doc, with the portal's
+// configuration changed by configure.
+func newEnvWith(t testing.TB, st *store.Store, doc dataset.Document, configure func(*portal.Config)) *env {
+	t.Helper()
 	ds, err := dataset.Check(&doc)
 	if err != nil {
 		t.Fatalf("test data set: %v", err)
@@ -71,12 +82,10 @@ func newEnvOn(t testing.TB, st *store.Store, doc dataset.Document, configure ...
 	if err != nil {
 		t.Fatal(err)
 	}
-	exports := &portal.ExportConfig{Files: files, Retention: 7 * 24 * time.Hour, SyncLimit: 10_000}
-	for _, f := range configure {
-		f(exports)
-	}
-	e.portal, err = portal.New(st, portal.Config{ExpiringWindow: license.DefaultExpiringWindow, Now: clock, Today: today,
-		Log: quiet, Exports: exports})
+	cfg := portal.Config{ExpiringWindow: license.DefaultExpiringWindow, Now: clock, Today: today, Log: quiet,
+		Exports: &portal.ExportConfig{Files: files, Retention: 7 * 24 * time.Hour, SyncLimit: 10_000}}
+	configure(&cfg)
+	e.portal, err = portal.New(st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

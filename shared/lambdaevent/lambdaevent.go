@@ -1,7 +1,8 @@
 // Package lambdaevent adapts the Lambda events other than API Gateway's
 // (httpapi.LambdaHandler adapts those) to the portal's operations: the
 // event with which the export function invokes itself to finish a large
-// export, and EventBridge's scheduled events.
+// export, and EventBridge's scheduled events of the scheduled reports and
+// of the expiration notifier.
 package lambdaevent
 
 import (
@@ -122,5 +123,16 @@ func logged(ctx context.Context, log *slog.Logger, msg string, attrs ...any) (co
 			return
 		}
 		log.InfoContext(ctx, msg, attrs...)
+	}
+}
+
+// NotifyHandler is the entry of the expiration notifier, invoked by a daily
+// EventBridge schedule: it sends the digests due at the event's time.
+func NotifyHandler(svc *portal.Service, log *slog.Logger) func(context.Context, events.EventBridgeEvent) (map[string][]string, error) {
+	return func(ctx context.Context, ev events.EventBridgeEvent) (map[string][]string, error) {
+		ctx, done := logged(ctx, log, "expiration notifications", "at", ev.Time)
+		ids, err := svc.Notify(ctx, ev.Time)
+		done(err, "notifications", len(ids))
+		return map[string][]string{"notifications": ids}, err
 	}
 }

@@ -2,7 +2,8 @@
 // builds the AWS clients, the store, the portal's operations and the
 // logger, and hands main a ready API. It is called from main functions
 // only. The functions that write exports add their part with package
-// exportfn, so that the others do not link the Excel writer.
+// exportfn, and those that send e-mail theirs with package mailfn, so
+// that the others link neither the Excel writer nor the SES client.
 package lambdafn
 
 import (
@@ -47,10 +48,10 @@ func Setup(ctx context.Context, getenv func(string) string) (*Deps, error) {
 }
 
 // Portal returns the portal's operations on the system clock, with exports
-// when given their configuration.
-func (d *Deps) Portal(exports *portal.ExportConfig) (*portal.Service, error) {
+// and e-mail when given their configuration.
+func (d *Deps) Portal(exports *portal.ExportConfig, mail *portal.MailConfig) (*portal.Service, error) {
 	return portal.New(d.Store, portal.Config{ExpiringWindow: d.Config.ExpiringWindow, Now: time.Now,
-		Today: license.TodayOf(time.Now), Log: d.Log, Exports: exports})
+		Today: license.TodayOf(time.Now), Log: d.Log, Exports: exports, Mail: mail})
 }
 
 // API returns the HTTP API over the portal's operations.
@@ -63,7 +64,7 @@ func (d *Deps) API(svc *portal.Service) (*httpapi.API, error) {
 // routes of httpapi.Routes to API Gateway until Lambda stops it.
 func ServeAPI(getenv func(string) string, function httpapi.Function) {
 	d := Must(Setup(context.Background(), getenv))
-	svc := Must(d.Portal(nil))
+	svc := Must(d.Portal(nil, nil))
 	api := Must(d.API(svc))
 	lambda.Start(httpapi.LambdaHandler(api.Handler(function)))
 }

@@ -293,6 +293,10 @@ func (s *Service) run(ctx context.Context, sc *access.Scope, e *export.Export) e
 	}
 	done := *e
 	done.Status, done.CompletedAt, done.ObjectKey, done.Counts = export.Ready, s.now(), key, counts
+	if len(done.Recipients) > 0 {
+		// The notice is sent by the schedule (see RunSchedule).
+		done.Mail = export.Mail{Status: export.MailDue, NextAt: done.CompletedAt}
+	}
 	if _, err := s.store.FinishExport(ctx, &done); err != nil {
 		return fmt.Errorf("export %s: record it ready: %w", e.ID, err)
 	}

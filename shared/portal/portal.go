@@ -1,7 +1,8 @@
 // Package portal holds the operations of the partner license portal in the
 // domain's terms: who the caller is, the customer list, reports and their
 // pages, one license with its history, partner notes, pins, activations,
-// Excel exports, report subscriptions and their schedule.
+// Excel exports, report subscriptions and their schedule, and the
+// expiration notifications.
 //
 // Every consumer calls these methods: the HTTP handlers (which only decode a
 // request, call one method and encode its result), the export and schedule
@@ -51,6 +52,10 @@ type Config struct {
 	// Exports, when set, makes the export operations available; functions
 	// that serve none leave it nil and do not link the Excel writer.
 	Exports *ExportConfig
+	// Mail, when set, makes the operations that send e-mail available (the
+	// expiration notifier, and the notices of ready scheduled reports);
+	// functions that send none leave it nil.
+	Mail *MailConfig
 }
 
 // Service runs the portal's operations.
@@ -77,6 +82,9 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 	}
 	if cfg.Exports != nil {
 		errs = append(errs, cfg.Exports.check())
+	}
+	if cfg.Mail != nil {
+		errs = append(errs, cfg.Mail.check())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("portal: %w", err)

@@ -14,6 +14,9 @@ import (
 type SubscriptionRequest struct {
 	Frequency subscription.Frequency `json:"frequency"`
 	Selection
+	// Recipients, optional, are told by e-mail when an export of the
+	// subscription is ready.
+	Recipients []string `json:"recipients"`
 }
 
 // SubscriptionView is a subscription as a caller sees it.
@@ -22,6 +25,7 @@ type SubscriptionView struct {
 	Frequency       subscription.Frequency `json:"frequency"`
 	All             bool                   `json:"all,omitempty"`
 	OrganizationIDs []string               `json:"organizationIds,omitempty"`
+	Recipients      []string               `json:"recipients,omitempty"`
 	CreatedBy       string                 `json:"createdBy"`
 	CreatedAt       time.Time              `json:"createdAt"`
 	UpdatedAt       time.Time              `json:"updatedAt"`
@@ -29,7 +33,7 @@ type SubscriptionView struct {
 
 func subscriptionView(s subscription.Subscription) SubscriptionView {
 	return SubscriptionView{ID: s.ID, Frequency: s.Frequency, All: s.Selection.All, OrganizationIDs: s.Selection.OrganizationIDs,
-		CreatedBy: s.CreatedBy, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+		Recipients: s.Recipients, CreatedBy: s.CreatedBy, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
 // subscriptionIDPattern is the form of the ids clients choose for their
@@ -96,9 +100,13 @@ func (s *Service) PutSubscription(ctx context.Context, subject, subID string, re
 	if _, _, err := s.checkSelection(ctx, sc, req.Selection); err != nil {
 		return nil, false, err
 	}
+	recipients, err := checkRecipients(req.Recipients, false)
+	if err != nil {
+		return nil, false, err
+	}
 	now := s.now()
 	sub := subscription.Subscription{ID: subID, PartnerID: sc.Partner.ID, Frequency: req.Frequency, Selection: req.kept(),
-		CreatedBy: sc.User.ID, CreatedAt: now, UpdatedAt: now}
+		Recipients: nilIfEmpty(recipients), CreatedBy: sc.User.ID, CreatedAt: now, UpdatedAt: now}
 	created = true
 	if old, err := s.store.Subscription(ctx, sc.Partner.ID, subID); err == nil {
 		sub.CreatedBy, sub.CreatedAt = old.CreatedBy, old.CreatedAt
@@ -121,4 +129,13 @@ func (s *Service) DeleteSubscription(ctx context.Context, subject, subID string)
 		return err
 	}
 	return s.store.DeleteSubscription(ctx, sc.Partner.ID, subID)
+}
+
+// nilIfEmpty returns nil for an empty slice, which JSON's omitempty leaves
+// out.
+func nilIfEmpty[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }

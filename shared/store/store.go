@@ -17,9 +17,16 @@
 //	partner note        PARTNER#<partner>       NOTE#<key>                     version for optimistic locking
 //	gone                PARTNER#<partner>       GONE#<time>#<tag>#<n>          what left the view at an import; TTL
 //	export              PARTNER#<partner>       EXPORT#<id>                    id is time-ordered; GSI1: PENDING / <created>
-//	                                                                           while pending
+//	                                                                           while pending, MAILDUE / <next try> while
+//	                                                                           its notice to the recipients is to be sent
 //	subscription        PARTNER#<partner>       SUBSCRIPTION#<id>              GSI1: DUE / <next due time>
 //	period claim        PARTNER#<partner>       PERIOD#<subscription>#<period> at most one export per period
+//	notify settings     PARTNER#<partner>       NOTIFY#SETTINGS                GSI1: NOTIFY / <partner> while enabled
+//	notification lease  PARTNER#<partner>       NOTIFY#LEASE                   one run at a time makes a digest
+//	digest              PARTNER#<partner>       DIGEST#<id>                    id is time-ordered; TTL expiresAt
+//	digest rows         PARTNER#<partner>       DIGESTROWS#<id>#<n>            gzip'd JSON of its rows, in parts
+//	notification claim  PARTNER#<partner>       NOTIFIED#<key>#<expiration>    the digest that claimed the license with
+//	                                                                           that date; TTL after it expires
 //	block               VIEW#<home>#<shard>     B#<reseller>#<org>#<n>         an organization's licenses (blocks.go)
 //	deployment block    VIEW#<home>#<shard>     D#<reseller>#<org>#<n>         their active deployments
 //	license             LICENSE#<key>           #LICENSE                       the record: terms, deployed count,
@@ -59,6 +66,14 @@
 //   - Notes, exports and subscriptions belong to a partner organization and
 //     live in its partition: the partner id is part of every key that reads
 //     them, so an item of another partner cannot be addressed at all.
+//   - Expiration notifications are the partner's too. A claim is keyed by
+//     license and expiration date, so that a renewal starts with none, and
+//     is written with a condition on the claim it replaces, so that of two
+//     runs one claims a license. It names its digest, whose status (sent,
+//     or failed and the claim falls back to what it replaced) is the one
+//     write that decides whether the license was notified: a digest's
+//     claims take no second write. Digest heads and rows have prefixes of
+//     their own so that the list reads heads only.
 //   - Identifiers never contain '#' (the import refuses them), so a prefix
 //     such as B#<reseller># cannot match another reseller's items.
 //
@@ -105,6 +120,20 @@
 //	                                     + Update next due time
 //	stale exports (schedule)             Query GSI1 PENDING, GSI1SK < now - 15 min;       GSI1   pending exports only
 //	                                     finish each
+//	export notices (schedule)            Query GSI1 MAILDUE, GSI1SK <= now → conditional GSI1   due notices only
+//	                                     PutItem EXPORT#id per state
+//	GET/PUT /v1/notification-settings    caller → GetItem / PutItem NOTIFY#SETTINGS       table  1
+//	GET /v1/notifications                caller → Query PARTNER#p DIGEST#, newest first,  table  one page of heads
+//	                                     paged
+//	GET /v1/notifications/{id}           caller → GetItem DIGEST#id → Query DIGESTROWS#id# table 1 + parts + pins + the
+//	                                     and the pins → BatchGet NOTE#k of the rows served       page's notes
+//	notifier (daily)                     Query GSI1 NOTIFY → per partner: its scope and   both   enabled settings; per
+//	                                     blocks as POST /v1/reports, all, Query NOTIFIED#        partner its blocks,
+//	                                     and DIGEST# → if any license is due: Put lease,         claims and digest heads;
+//	                                     Put DIGEST# (must not exist), conditional Put           writes 4 + one per due
+//	                                     NOTIFIED# per due license, BatchWrite                   license + row parts
+//	                                     DIGESTROWS#, Put DIGEST# (if still pending),
+//	                                     Delete lease
 //	import                               Query GSI1 ORGS, BatchGet ORG# of the document,  both   organizations, and for
 //	                                     Query CATALOG → per changed organization:               each changed one its
 //	                                     BatchGet its blocks and records → BatchWrite            blocks and records

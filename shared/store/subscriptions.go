@@ -25,9 +25,11 @@ type subscriptionItem struct {
 	Frequency string   `dynamodbav:"frequency"`
 	All       bool     `dynamodbav:"all,omitempty"`
 	OrgIDs    []string `dynamodbav:"organizationIds,omitempty"`
-	CreatedBy string   `dynamodbav:"createdBy"`
-	CreatedAt string   `dynamodbav:"createdAt"`
-	UpdatedAt string   `dynamodbav:"updatedAt"`
+	// Recipients are told when an export of the subscription is ready.
+	Recipients []string `dynamodbav:"recipients,omitempty"`
+	CreatedBy  string   `dynamodbav:"createdBy"`
+	CreatedAt  string   `dynamodbav:"createdAt"`
+	UpdatedAt  string   `dynamodbav:"updatedAt"`
 }
 
 // dueLayout formats due times with a fixed width, so that they sort as
@@ -40,7 +42,7 @@ func dueKey(due time.Time, partnerID, id string) string {
 
 func (i subscriptionItem) subscription() subscription.Subscription {
 	s := subscription.Subscription{ID: i.ID, PartnerID: i.PartnerID, Frequency: subscription.Frequency(i.Frequency),
-		Selection: report.Selection{All: i.All, OrganizationIDs: i.OrgIDs}, CreatedBy: i.CreatedBy}
+		Selection: report.Selection{All: i.All, OrganizationIDs: i.OrgIDs}, Recipients: i.Recipients, CreatedBy: i.CreatedBy}
 	s.CreatedAt, _ = time.Parse(time.RFC3339Nano, i.CreatedAt)
 	s.UpdatedAt, _ = time.Parse(time.RFC3339Nano, i.UpdatedAt)
 	return s
@@ -53,7 +55,7 @@ func (s *Store) PutSubscription(ctx context.Context, sub subscription.Subscripti
 	item, err := marshal(subscriptionItem{PK: pkPartner + sub.PartnerID, SK: skSubscription + sub.ID, GSI1PK: gsi1Due,
 		GSI1SK: dueKey(subscription.Start(sub.Frequency, now), sub.PartnerID, sub.ID), ID: sub.ID, PartnerID: sub.PartnerID,
 		Frequency: string(sub.Frequency), All: sub.Selection.All, OrgIDs: sub.Selection.OrganizationIDs,
-		CreatedBy: sub.CreatedBy, CreatedAt: formatTime(sub.CreatedAt), UpdatedAt: formatTime(sub.UpdatedAt)})
+		Recipients: nilIfEmpty(sub.Recipients), CreatedBy: sub.CreatedBy, CreatedAt: formatTime(sub.CreatedAt), UpdatedAt: formatTime(sub.UpdatedAt)})
 	if err != nil {
 		return err
 	}

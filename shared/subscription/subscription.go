@@ -31,9 +31,12 @@ type Subscription struct {
 	PartnerID string
 	Frequency Frequency
 	Selection report.Selection
-	CreatedBy string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// Recipients are the addresses told when an export of the
+	// subscription is ready; none is fine.
+	Recipients []string
+	CreatedBy  string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Period names the period of frequency f that contains t: "2026-11-28",

@@ -1,7 +1,4 @@
-// Expiration notification settings (PRODUCT.md §8) on the page. Not run yet:
-// the API has no /v1/notification-settings, and the page hides the panel
-// while it answers 404. Once the endpoints exist, rename this file to
-// notifications.test.mjs and `make test-e2e` runs it.
+// Expiration notification settings (PRODUCT.md §8) on the page.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, axe, launch, newPage, signIn, startServer } from './harness.mjs';
