@@ -244,12 +244,18 @@ func unavailable(err error, what string) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// Stats counts the requests a store makes and the items they read. Attach one
-// to a context with WithStats to count the work of one API request.
+// Stats counts the requests a store makes, the items they read and the
+// bytes of those items (their size as DynamoDB counts it, see ItemSize:
+// what read capacity is charged on). Attach one to a context with WithStats
+// to count the work of one API request.
 type Stats struct {
 	Requests  atomic.Int64
 	ItemsRead atomic.Int64
+	BytesRead atomic.Int64
 	Written   atomic.Int64
+	// BytesWritten sums the sizes of the items put (updates and deletes
+	// count none): what write capacity is charged on, 1 KB a unit.
+	BytesWritten atomic.Int64
 }
 
 type statsKey struct{}
@@ -273,60 +279,74 @@ func statsFrom(ctx context.Context) *Stats {
 // counting counts requests and items in the Stats of the request's context.
 type counting struct{ DynamoDB }
 
-func (c *counting) add(ctx context.Context, read, written int) {
+func (c *counting) add(ctx context.Context, read, bytes, written int) {
 	if s := statsFrom(ctx); s != nil {
 		s.Requests.Add(1)
 		s.ItemsRead.Add(int64(read))
+		s.BytesRead.Add(int64(bytes))
 		s.Written.Add(int64(written))
+	}
+}
+
+func (c *counting) put(ctx context.Context, item map[string]types.AttributeValue) {
+	if s := statsFrom(ctx); s != nil {
+		s.BytesWritten.Add(int64(ItemSize(item)))
 	}
 }
 
 func (c *counting) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	out, err := c.DynamoDB.GetItem(ctx, in, o...)
-	n := 0
+	n, size := 0, 0
 	if err == nil && out.Item != nil {
-		n = 1
+		n, size = 1, ItemSize(out.Item)
 	}
-	c.add(ctx, n, 0)
+	c.add(ctx, n, size, 0)
 	return out, err
 }
 
 func (c *counting) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	c.add(ctx, 0, 1)
+	c.add(ctx, 0, 0, 1)
+	c.put(ctx, in.Item)
 	return c.DynamoDB.PutItem(ctx, in, o...)
 }
 
 func (c *counting) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	c.add(ctx, 0, 1)
+	c.add(ctx, 0, 0, 1)
 	return c.DynamoDB.DeleteItem(ctx, in, o...)
 }
 
 func (c *counting) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	c.add(ctx, 0, 1)
+	c.add(ctx, 0, 0, 1)
 	return c.DynamoDB.UpdateItem(ctx, in, o...)
 }
 
 func (c *counting) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	out, err := c.DynamoDB.Query(ctx, in, o...)
-	n := 0
+	n, size := 0, 0
 	if err == nil {
 		// Without a filter every item scanned is returned; some emulators
 		// leave ScannedCount at zero.
 		n = max(int(out.ScannedCount), len(out.Items))
+		for _, item := range out.Items {
+			size += ItemSize(item)
+		}
 	}
-	c.add(ctx, n, 0)
+	c.add(ctx, n, size, 0)
 	return out, err
 }
 
 func (c *counting) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	out, err := c.DynamoDB.BatchGetItem(ctx, in, o...)
-	n := 0
+	n, size := 0, 0
 	if err == nil {
 		for _, items := range out.Responses {
 			n += len(items)
+			for _, item := range items {
+				size += ItemSize(item)
+			}
 		}
 	}
-	c.add(ctx, n, 0)
+	c.add(ctx, n, size, 0)
 	return out, err
 }
 
@@ -334,12 +354,17 @@ func (c *counting) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteIt
 	n := 0
 	for _, reqs := range in.RequestItems {
 		n += len(reqs)
+		for _, r := range reqs {
+			if r.PutRequest != nil {
+				c.put(ctx, r.PutRequest.Item)
+			}
+		}
 	}
-	c.add(ctx, 0, n)
+	c.add(ctx, 0, 0, n)
 	return c.DynamoDB.BatchWriteItem(ctx, in, o...)
 }
 
 func (c *counting) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	c.add(ctx, 0, len(in.TransactItems))
+	c.add(ctx, 0, 0, len(in.TransactItems))
 	return c.DynamoDB.TransactWriteItems(ctx, in, o...)
 }

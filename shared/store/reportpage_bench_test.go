@@ -1,0 +1,150 @@
+package store_test
+
+import (
+	"context"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/partnerportal/licenses/shared/access"
+	"github.com/partnerportal/licenses/shared/dataset"
+	"github.com/partnerportal/licenses/shared/demo"
+	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/page"
+	"github.com/partnerportal/licenses/shared/report"
+	"github.com/partnerportal/licenses/shared/store"
+	"github.com/partnerportal/licenses/shared/testenv"
+)
+
+// largeReport is the report of demo.Large's distributor over all its
+// customers (2,000 organizations, about 100,000 rows), as CreateReport makes
+// it.
+type largeReport struct {
+	scope         *access.Scope
+	snap          *report.Snapshot
+	onPrem, cloud []report.Row
+}
+
+var (
+	largeOnce sync.Once
+	large     largeReport
+)
+
+func loadLargeReport(b *testing.B) largeReport {
+	b.Helper()
+	largeOnce.Do(func() {
+		today, _ := license.ParseDate("2026-06-01")
+		doc := demo.Generate(demo.Large(), today)
+		ds, err := dataset.Check(&doc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		orgs := map[string]*access.Organization{}
+		for i := range ds.Organizations {
+			orgs[ds.Organizations[i].ID] = &ds.Organizations[i]
+		}
+		var partner access.Organization
+		for _, o := range ds.Organizations {
+			if o.Type == access.OrgDistributor {
+				partner = o
+				break
+			}
+		}
+		var customers []access.Customer
+		for _, o := range ds.Organizations {
+			if dist, _ := dataset.Sellers(orgs, o.ID); o.Type == access.OrgCustomer && dist == partner.ID {
+				customers = append(customers, access.Customer{ID: o.ID, Name: o.Name, ParentID: o.ParentID})
+			}
+		}
+		sc := access.NewScope(access.User{ID: "u"}, partner, access.Full, customers)
+		products := map[string]license.Product{}
+		for _, p := range ds.Products {
+			products[p.ID] = p
+		}
+		onPrem, cloud := report.Rows(sc, ds.Licenses, products, nil, today, 30)
+		now := time.Date(2026, time.June, 1, 9, 0, 0, 0, time.UTC)
+		snap := &report.Snapshot{ID: "01LARGEREPORT0000000000000", PartnerID: partner.ID, UserID: "u", GeneratedAt: now,
+			Today: today, Window: 30, Overview: report.Overviews(onPrem, cloud), ExpiresAt: now.Add(report.Lifetime)}
+		for _, c := range sc.Customers() {
+			snap.Organizations = append(snap.Organizations, access.Ref{ID: c.ID, Name: c.Name})
+		}
+		large = largeReport{scope: sc, snap: snap, onPrem: onPrem, cloud: cloud}
+	})
+	return large
+}
+
+// BenchmarkSaveReportLarge writes the large distributor's snapshot to the
+// emulator: requests, items and KB written per snapshot.
+func BenchmarkSaveReportLarge(b *testing.B) {
+	t := loadLargeReport(b)
+	st := testenv.Store(b)
+	m := testenv.StartMeter()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ctx, stats := store.WithStats(context.Background())
+		if err := st.SaveReport(ctx, t.snap, t.onPrem, t.cloud); err != nil {
+			b.Fatal(err)
+		}
+		m.Add(stats)
+	}
+	m.Report(b)
+}
+
+// BenchmarkReportPageLarge serves pages of the large distributor's on-prem
+// list from its stored snapshot, as GET /v1/reports/{id}/products does
+// (the snapshot's part only: the caller, pins and notes are read beside
+// it), with two licenses pinned: DynamoDB requests, items and KB read, and
+// CPU time, per page.
+func BenchmarkReportPageLarge(b *testing.B) {
+	t := loadLargeReport(b)
+	st := testenv.Store(b)
+	ctx := context.Background()
+	if err := st.SaveReport(ctx, t.snap, t.onPrem, t.cloud); err != nil {
+		b.Fatal(err)
+	}
+	view := report.View{
+		Pins:    map[string]bool{t.onPrem[500].LicenseKey: true, t.onPrem[40000].LicenseKey: true},
+		Visible: func(org string) bool { return t.scope.Customer(org) != nil },
+	}
+	serve := func(b *testing.B, query string) ([]report.Row, []byte, *store.Stats) {
+		req, err := report.ParseRequest(query)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, stats := store.WithStats(ctx)
+		snap, err := st.Report(ctx, t.snap.PartnerID, t.snap.ID, t.snap.GeneratedAt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.UseReportDefault(snap.IncludeExpired)
+		rows, err := st.ReportRows(ctx, snap.ID, license.OnPrem)
+		if err != nil {
+			b.Fatal(err)
+		}
+		items, next := report.Page(rows, view, req)
+		return items, next, stats
+	}
+	_, next, _ := serve(b, "")
+	cases := []struct{ name, query string }{
+		{"first", ""},
+		{"second", url.Values{"cursor": {*page.Next(next)}}.Encode()},
+		{"status-expiring", "status=expiring"},
+		{"organization", url.Values{"organizationId": {t.onPrem[60000].OrganizationID}}.Encode()},
+		{"search", "q=core"},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			m := testenv.StartMeter()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				items, _, stats := serve(b, c.query)
+				if len(items) == 0 {
+					b.Fatalf("%s: an empty page", c.query)
+				}
+				m.Add(stats)
+			}
+			m.Report(b)
+		})
+	}
+}
