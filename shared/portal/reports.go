@@ -12,6 +12,7 @@ import (
 	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/page"
 	"github.com/partnerportal/licenses/shared/report"
+	"github.com/partnerportal/licenses/shared/store"
 )
 
 // MaxSelection is the most organizations one report may name.
@@ -168,28 +169,36 @@ func (s *Service) ReportPage(ctx context.Context, subject, reportID string, cate
 	if !id.Valid(reportID) {
 		return nil, fault.Errorf(fault.Invalid, "%q is not a report id", reportID)
 	}
-	snap, err := s.store.Report(ctx, sc.Partner.ID, reportID, s.cfg.Now())
-	if err != nil {
-		return nil, err
-	}
-	r.UseReportDefault(snap.IncludeExpired)
+	// The snapshot's head (with the list's index) and the user's pins at
+	// once; then the chunks the page needs, as far as it needs them. The
+	// pinned pass needs to know where the pinned rows are.
 	var (
-		rows []report.Row
-		v    personalization
+		snap   *report.Snapshot
+		list   *store.ReportList
+		v      personalization
+		pinned []report.Position
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		rows, err = s.store.ReportRows(gctx, snap.ID, category)
+		snap, list, err = s.store.ReportList(gctx, sc.Partner.ID, reportID, category, s.cfg.Now())
 		return err
 	})
 	g.Go(func() (err error) {
-		v, err = s.view(gctx, sc, r.Query != "")
+		if v, err = s.view(gctx, sc, r.Query != ""); err != nil || len(v.pins) == 0 || !r.ServesPinned() {
+			return err
+		}
+		pinned, err = s.pinnedPositions(gctx, sc, v.pins, category)
 		return err
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	items, next := report.Page(rows, v.report(sc), r)
+	r.UseReportDefault(snap.IncludeExpired)
+	p := report.NewPager(list.Index, v.report(sc), r, pinned)
+	if err := s.store.ServePage(ctx, list, p); err != nil {
+		return nil, err
+	}
+	items, next := p.Page()
 	if err := s.withNotes(ctx, sc, v, items); err != nil {
 		return nil, err
 	}

@@ -107,22 +107,28 @@ func BenchmarkReportPageLarge(b *testing.B) {
 		Pins:    map[string]bool{t.onPrem[500].LicenseKey: true, t.onPrem[40000].LicenseKey: true},
 		Visible: func(org string) bool { return t.scope.Customer(org) != nil },
 	}
+	var pinned []report.Position
+	for i := range t.onPrem {
+		if view.Pins[t.onPrem[i].LicenseKey] {
+			pinned = append(pinned, report.PositionOf(&t.onPrem[i]))
+		}
+	}
 	serve := func(b *testing.B, query string) ([]report.Row, []byte, *store.Stats) {
 		req, err := report.ParseRequest(query)
 		if err != nil {
 			b.Fatal(err)
 		}
 		ctx, stats := store.WithStats(ctx)
-		snap, err := st.Report(ctx, t.snap.PartnerID, t.snap.ID, t.snap.GeneratedAt)
+		snap, list, err := st.ReportList(ctx, t.snap.PartnerID, t.snap.ID, license.OnPrem, t.snap.GeneratedAt)
 		if err != nil {
 			b.Fatal(err)
 		}
 		req.UseReportDefault(snap.IncludeExpired)
-		rows, err := st.ReportRows(ctx, snap.ID, license.OnPrem)
-		if err != nil {
+		p := report.NewPager(list.Index, view, req, pinned)
+		if err := st.ServePage(ctx, list, p); err != nil {
 			b.Fatal(err)
 		}
-		items, next := report.Page(rows, view, req)
+		items, next := p.Page()
 		return items, next, stats
 	}
 	_, next, _ := serve(b, "")

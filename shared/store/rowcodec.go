@@ -14,8 +14,9 @@ import (
 )
 
 // The rows of a report snapshot are kept in chunks of a compact binary
-// form, because every page request reads all of them: a list of 100,000 rows
-// must decode in a few tens of milliseconds. A chunk is gzip'd:
+// form: a page reads the chunks it serves, and a search all of them, so a
+// list of 100,000 rows must decode in a few tens of milliseconds. A chunk is
+// gzip'd:
 //
 //	uvarint version (1)
 //	uvarint n, then n strings                 the chunk's table of repeated values
@@ -121,30 +122,30 @@ func (c *chunkEncoder) finish() ([]byte, error) {
 	return z.Bytes(), nil
 }
 
-// encodeRows splits rows into chunks of at most maxChunkRaw bytes before
-// compression, so that a chunk fits an item even if it did not compress.
-func encodeRows(rows []report.Row) ([][]byte, error) {
-	var chunks [][]byte
+// encodeRows splits rows into chunks of at most maxRows rows and at most
+// maxChunkRaw bytes before compression, so that a chunk fits an item even if
+// it did not compress. sizes holds the rows of each chunk.
+func encodeRows(rows []report.Row, maxRows int) (chunks [][]byte, sizes []int, err error) {
 	c := newChunkEncoder()
 	for i := range rows {
 		c.add(&rows[i])
-		if c.size() >= maxChunkRaw {
+		if c.size() >= maxChunkRaw || c.rows >= maxRows {
 			chunk, err := c.finish()
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			chunks = append(chunks, chunk)
+			chunks, sizes = append(chunks, chunk), append(sizes, c.rows)
 			c = newChunkEncoder()
 		}
 	}
 	if c.rows > 0 {
 		chunk, err := c.finish()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		chunks = append(chunks, chunk)
+		chunks, sizes = append(chunks, chunk), append(sizes, c.rows)
 	}
-	return chunks, nil
+	return chunks, sizes, nil
 }
 
 // maxChunkRaw bounds a chunk before compression. One row is at most about

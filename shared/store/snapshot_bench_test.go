@@ -35,7 +35,7 @@ func BenchmarkSnapshotRows(b *testing.B) {
 		var chunks [][]byte
 		for i := 0; i < b.N; i++ {
 			var err error
-			if chunks, err = encodeRows(rows); err != nil {
+			if chunks, _, err = encodeRows(rows, DefaultReportChunkRows); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -47,7 +47,7 @@ func BenchmarkSnapshotRows(b *testing.B) {
 		b.ReportMetric(float64(size)/1e6, "stored-MB")
 	})
 	b.Run("decode", func(b *testing.B) {
-		chunks, err := encodeRows(rows)
+		chunks, _, err := encodeRows(rows, DefaultReportChunkRows)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -72,7 +72,7 @@ func BenchmarkSnapshotRows(b *testing.B) {
 // FuzzDecodeRows holds decodeRows to never panic or loop on a damaged chunk,
 // and to read back what encodeRows wrote.
 func FuzzDecodeRows(f *testing.F) {
-	chunks, err := encodeRows(snapshotRows(3))
+	chunks, _, err := encodeRows(snapshotRows(3), DefaultReportChunkRows)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func FuzzDecodeRows(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := encodeRows(rows)
+		again, _, err := encodeRows(rows, len(rows))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -125,14 +125,18 @@ type DynamoDB interface {
 type Store struct {
 	db    DynamoDB
 	table string
-	// Parallelism bounds the concurrent Queries of one call that reads many
-	// organizations.
+	// Parallelism bounds the concurrent requests of one call that reads
+	// many organizations or writes or reads many chunks of a report.
 	Parallelism int
+	// ReportChunkRows bounds the rows of a chunk of a report snapshot
+	// (DefaultReportChunkRows): smaller chunks make a page read fewer bytes
+	// and the snapshot's index larger.
+	ReportChunkRows int
 }
 
 // New returns a store on the named table.
 func New(db DynamoDB, table string) *Store {
-	return &Store{db: &counting{db}, table: table, Parallelism: 16}
+	return &Store{db: &counting{db}, table: table, Parallelism: 16, ReportChunkRows: DefaultReportChunkRows}
 }
 
 // Attribute names.
