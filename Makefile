@@ -93,16 +93,19 @@ lambda-smoke: build
 	@cat $(BUILD)/lambda-smoke.txt
 
 ## bench: the benchmarks whose figures are in the README. The DynamoDB
-## request counts run on dynalite; the workbook runs each variant in a fresh
+## request counts (and the pages of the large distributor's report, with the
+## CPU time of this process) run on dynalite; the workbook runs each variant in a fresh
 ## process to measure its peak RSS (a few minutes: the cell-by-cell variants
 ## are slow, which is the point).
 bench:
-	$(GO) test -run '^$$' -bench 'ReportLarge|PageLarge' -benchmem ./shared/report
+	$(GO) test -run '^$$' -bench 'ReportLarge|PageLarge|PagerLarge' -benchmem ./shared/report
 	$(GO) test -run '^$$' -bench 'SnapshotRows' -benchmem ./shared/store
 	@infra/testenv/dynalite.sh start $(STATE) >/dev/null
 	@trap 'infra/testenv/dynalite.sh stop $(STATE)' EXIT; \
 	TEST_DYNAMODB_ENDPOINT=$$(cat $(STATE)/dynalite.endpoint) \
-	  $(GO) test -run '^$$' -bench 'Requests' -benchtime 10x ./shared/httpapi
+	  $(GO) test -run '^$$' -bench 'Requests' -benchtime 10x ./shared/httpapi && \
+	  TEST_DYNAMODB_ENDPOINT=$$(cat $(STATE)/dynalite.endpoint) \
+	  $(GO) test -run '^$$' -bench 'SaveReportLarge|ReportPageLarge' -benchtime 5x ./shared/store
 	$(GO) test -run '^$$' -bench 'WorkbookRSS/(Workbook|Workbook-no-memory-limit|CellByCell-SetCellValue|CellByCell-SetSheetRow)$$' -benchtime 1x -timeout 30m ./shared/export
 
 ## run: the local server with the demo data set.

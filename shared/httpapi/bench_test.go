@@ -63,26 +63,42 @@ func BenchmarkRequests(b *testing.B) {
 		scattered = append(scattered, orgs[i])
 	}
 
+	// Two pins, far apart in the list, for the last case.
+	_, last, _ := serve(b, "GET", "/v1/reports/"+reportID+"/products?includeExpired=true&organizationId="+orgs[len(orgs)-1], nil)
+	pin := func(b *testing.B) {
+		for _, k := range []string{key, items(b, last["items"])[0]["licenseKey"].(string)} {
+			if status, out, _ := serve(b, "PUT", "/v1/pins/"+k, nil); status != 204 {
+				b.Fatalf("pin %s: %d %v", k, status, out)
+			}
+		}
+	}
+
 	cases := []struct {
 		name, method, path string
 		body               any
+		setup              func(*testing.B)
 	}{
-		{"me", "GET", "/v1/me", nil},
-		{"customer-organizations", "GET", "/v1/customer-organizations", nil},
-		{"report-all", "POST", "/v1/reports", map[string]any{"all": true}},
-		{"report-one-org", "POST", "/v1/reports", map[string]any{"organizationIds": orgs[:1]}},
-		{"report-50-scattered-orgs", "POST", "/v1/reports", map[string]any{"organizationIds": scattered}},
-		{"report-page-first", "GET", "/v1/reports/" + reportID + "/products", nil},
-		{"report-page-next", "GET", "/v1/reports/" + reportID + "/products?cursor=" + next, nil},
-		{"report-page-status", "GET", "/v1/reports/" + reportID + "/products?status=expiring", nil},
-		{"report-page-organization", "GET", "/v1/reports/" + reportID + "/products?organizationId=" + orgs[len(orgs)/2], nil},
-		{"report-page-filtered", "GET", "/v1/reports/" + reportID + "/products?status=expiring&q=core&limit=100", nil},
-		{"license", "GET", "/v1/licenses/" + key, nil},
-		{"history", "GET", "/v1/licenses/" + key + "/history", nil},
-		{"pins", "GET", "/v1/pins", nil},
+		{"me", "GET", "/v1/me", nil, nil},
+		{"customer-organizations", "GET", "/v1/customer-organizations", nil, nil},
+		{"report-all", "POST", "/v1/reports", map[string]any{"all": true}, nil},
+		{"report-one-org", "POST", "/v1/reports", map[string]any{"organizationIds": orgs[:1]}, nil},
+		{"report-50-scattered-orgs", "POST", "/v1/reports", map[string]any{"organizationIds": scattered}, nil},
+		{"report-page-first", "GET", "/v1/reports/" + reportID + "/products", nil, nil},
+		{"report-page-next", "GET", "/v1/reports/" + reportID + "/products?cursor=" + next, nil, nil},
+		{"report-page-status", "GET", "/v1/reports/" + reportID + "/products?status=expiring", nil, nil},
+		{"report-page-organization", "GET", "/v1/reports/" + reportID + "/products?organizationId=" + orgs[len(orgs)/2], nil, nil},
+		{"report-page-filtered", "GET", "/v1/reports/" + reportID + "/products?status=expiring&q=core&limit=100", nil, nil},
+		{"license", "GET", "/v1/licenses/" + key, nil, nil},
+		{"history", "GET", "/v1/licenses/" + key + "/history", nil, nil},
+		{"pins", "GET", "/v1/pins", nil, nil},
+		// Last: the user's pins stay.
+		{"report-page-first-2-pins", "GET", "/v1/reports/" + reportID + "/products", nil, pin},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
+			if c.setup != nil {
+				c.setup(b)
+			}
 			m := testenv.StartMeter()
 			for i := 0; i < b.N; i++ {
 				status, out, stats := serve(b, c.method, c.path, c.body)

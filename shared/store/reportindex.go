@@ -1,11 +1,8 @@
 package store
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"fmt"
-	"io"
 
 	"github.com/partnerportal/licenses/shared/report"
 )
@@ -44,23 +41,11 @@ func encodeIndex(ix *report.Index) ([]byte, error) {
 		raw = appendString(raw, string(c.Products))
 		raw = appendString(raw, string(c.Organizations))
 	}
-	var z bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
-	if _, err := zw.Write(raw); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return z.Bytes(), nil
+	return compress(raw)
 }
 
 func decodeIndex(b []byte) (*report.Index, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	raw, err := io.ReadAll(zr)
+	raw, err := decompress(b)
 	if err != nil {
 		return nil, err
 	}

@@ -138,6 +138,8 @@ func BenchmarkReportPageLarge(b *testing.B) {
 		{"status-expiring", "status=expiring"},
 		{"organization", url.Values{"organizationId": {t.onPrem[60000].OrganizationID}}.Encode()},
 		{"search", "q=core"},
+		// A search that matches one row of the last chunk reads every chunk.
+		{"search-rare", url.Values{"q": {t.onPrem[len(t.onPrem)-1].LicenseKey}}.Encode()},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/partnerportal/licenses/shared/access"
 	"github.com/partnerportal/licenses/shared/license"
@@ -111,15 +112,49 @@ func (c *chunkEncoder) finish() ([]byte, error) {
 	}
 	raw = binary.AppendUvarint(raw, uint64(c.rows))
 	raw = append(raw, c.body...)
+	return compress(raw)
+}
+
+// gzip's writers and readers are reused: a writer holds about a megabyte
+// of state, and a snapshot has a hundred chunks.
+var (
+	gzipWriters sync.Pool
+	gzipReaders sync.Pool
+)
+
+// compress gzips b at BestSpeed.
+func compress(b []byte) ([]byte, error) {
 	var z bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
-	if _, err := zw.Write(raw); err != nil {
+	zw, _ := gzipWriters.Get().(*gzip.Writer)
+	if zw == nil {
+		zw, _ = gzip.NewWriterLevel(&z, gzip.BestSpeed) // a valid level never fails
+	} else {
+		zw.Reset(&z)
+	}
+	defer gzipWriters.Put(zw)
+	if _, err := zw.Write(b); err != nil {
 		return nil, err
 	}
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
 	return z.Bytes(), nil
+}
+
+// decompress reads back what compress wrote.
+func decompress(b []byte) ([]byte, error) {
+	zr, _ := gzipReaders.Get().(*gzip.Reader)
+	var err error
+	if zr == nil {
+		zr, err = gzip.NewReader(bytes.NewReader(b))
+	} else {
+		err = zr.Reset(bytes.NewReader(b))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer gzipReaders.Put(zr)
+	return io.ReadAll(zr)
 }
 
 // encodeRows splits rows into chunks of at most maxRows rows and at most
@@ -210,11 +245,7 @@ func (d *chunkDecoder) string() string {
 
 // decodeRows reads a chunk written by encodeRows.
 func decodeRows(chunk []byte, category license.Category) ([]report.Row, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(chunk))
-	if err != nil {
-		return nil, err
-	}
-	raw, err := io.ReadAll(zr)
+	raw, err := decompress(chunk)
 	if err != nil {
 		return nil, err
 	}

@@ -23,8 +23,11 @@
 //	license               LICENSE#<key>        #LICENSE                        the truth; holds the deployed count
 //	deployment            LICENSE#<key>        DEPLOYMENT#<dep>                active or not, kept forever
 //	history event         LICENSE#<key>        EVENT#<time>#<id>               never deleted
-//	report snapshot       REPORT#<id>          #REPORT                         owner, overview; TTL expiresAt
-//	report rows           REPORT#<id>          ROWS#<category>#<n>             gzip'd chunks of rows; TTL expiresAt
+//	report snapshot       REPORT#<id>          #REPORT                         owner, overview, each list's chunk
+//	                                                                           index; TTL expiresAt
+//	report index part     REPORT#<id>          INDEX#<list>#<n>                only for an index over 64 KB; TTL
+//	report rows           REPORT#<id>#<n%16>   ROWS#<list>#<n>                 chunk n of a list: up to 1,000 rows,
+//	                                                                           gzip'd; TTL expiresAt
 //
 // Why the keys look like this:
 //
@@ -46,6 +49,25 @@
 //     them, so an item of another partner cannot be addressed at all.
 //   - Identifiers never contain '#' (the import refuses them), so a prefix
 //     such as LICENSE#<org># cannot match another organization's items.
+//   - A report snapshot is a head and chunks (reports.go). No item grows
+//     with what a partner grows: a chunk holds at most 1,000 rows and 300 KB
+//     before compression; the head holds no list of organizations (nothing
+//     reads it after the report is made) and an index of at most 64 KB per
+//     list (beyond, some million rows, the index goes to INDEX# parts of
+//     300 KB); the overview grows with the catalog only.
+//   - The chunks of a snapshot spread over 16 partition keys, chunk n under
+//     REPORT#<id>#<n mod 16>, because one partition takes at most 1,000 write
+//     units a second (one unit per KB of an item, rounded up). The large
+//     distributor's snapshot (100,000 rows) is 96 items of 2.24 MB, about
+//     2,200 units: under one key that took at least 2.2 s; over 16 keys each
+//     takes 6 chunks, about 140 units, 0.14 s if the keys fall on different
+//     partitions. The table's own bound is then what counts: a new on-demand
+//     table sustains 4,000 write units a second (0.56 s for the snapshot),
+//     and it scales up with the traffic it has seen. The chunks are written
+//     in 4 BatchWriteItem requests of 25 at once, then the head. Reads spread
+//     the same way, under 3,000 read units a second a partition: a page reads
+//     the head (10 KB here) and the chunks it serves (23 KB each), about 4.5
+//     units, where reading every chunk took 210.
 //
 // # Access patterns
 //
@@ -56,13 +78,20 @@
 //	                                     begins_with LICENSE#                                    license copies
 //	POST /v1/reports                     caller; Query CATALOG; Query PARTNER#p SK        table  products + the selection's
 //	                                     BETWEEN LICENSE#<first># AND LICENSE#<last>#~           licenses; writes chunks
-//	                                     per run of selected orgs; BatchWrite ROWS#;
-//	                                     PutItem REPORT#id/#REPORT
-//	GET /v1/reports/{id}/<list>          caller; GetItem REPORT#id/#REPORT; then at     table  1 + chunks + pins + the
-//	                                     once Query REPORT#id begins_with ROWS#<cat>#            page's notes (all notes
-//	                                     and Query USER#u begins_with PIN#; BatchGet             for a q search)
-//	                                     NOTE#k of the rows served (a q search: Query
-//	                                     PARTNER#p begins_with NOTE# instead)
+//	                                     per run of selected orgs; BatchWrite ROWS# (25              and the head
+//	                                     a request, in parallel); PutItem REPORT#id/#REPORT
+//	GET /v1/reports/{id}/<list>          caller; at once GetItem REPORT#id/#REPORT (its  table  1 + the chunks the page
+//	                                     index; BatchGet INDEX# parts if any) and Query          needs + pins (+ their
+//	                                     USER#u begins_with PIN# (then, if the page may          licenses and products) +
+//	                                     hold pinned rows, BatchGet LICENSE#k/#LICENSE           the page's notes (all
+//	                                     of the pins and Query CATALOG: where their rows         notes for a q search)
+//	                                     sit); BatchGet REPORT#id#<n%16>/ROWS#<list>#<n>
+//	                                     of the chunks the index leaves (the cursor's
+//	                                     on, skipping those the filter excludes, and the
+//	                                     pinned rows'), 25 a request in parallel, in rounds
+//	                                     as far as the page needs (a q search may read
+//	                                     every chunk); BatchGet NOTE#k of the rows served
+//	                                     (a q search: Query PARTNER#p begins_with NOTE#)
 //	GET /v1/licenses/{key}               caller; Query LICENSE#k SK < EVENT#; Query      table  1 + deployments + products
 //	                                     CATALOG; pins and notes as above                        + pins + notes
 //	GET /v1/licenses/{key}/history       caller; as GET license; Query LICENSE#k         table  one page of events
