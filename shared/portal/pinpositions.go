@@ -16,10 +16,10 @@ import (
 // A snapshot does not say which chunk holds a license, so the positions
 // come from the licenses as they are now: their organizations as the
 // partner sees them (sub-organization priority applied), and their
-// products. A license whose organization was renamed since the report was
-// made is still found (report.NewPager looks for the organization's id);
-// one moved to another organization since is not served among the pinned
-// rows of that report.
+// products. A license whose organization or product was renamed since the
+// report was made is still found (report.NewPager then reads the chunks of
+// the organization's id); one moved to another organization since is not
+// served among the pinned rows of that report.
 func (s *Service) pinnedPositions(ctx context.Context, sc *access.Scope, pins map[string]bool, category license.Category) ([]report.Position, error) {
 	keys := make([]string, 0, len(pins))
 	for k := range pins {

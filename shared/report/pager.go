@@ -33,8 +33,13 @@ type Pager struct {
 
 	pinnedPass bool  // the pinned pass is not over
 	pinned     []int // chunks of the pinned pass not scanned yet, in order
-	others     bool  // the pass of the other rows runs
-	at         int   // the next chunk of the other pass
+	// unverified are the positions of pinned rows looked for in the chunk
+	// that holds the position, with that chunk: once it is read, a row not
+	// found there is looked for in every chunk of its organization.
+	unverified []pinnedAt
+	start      int  // the first chunk that can hold a row after the cursor
+	others     bool // the pass of the other rows runs
+	at         int  // the next chunk of the other pass
 
 	// The filter as chunk summaries see it.
 	statuses, types uint8
@@ -42,6 +47,11 @@ type Pager struct {
 	orgs            []string
 
 	considered, passed int // rows of the other pass past the cursor, and served
+}
+
+type pinnedAt struct {
+	Position
+	chunk int
 }
 
 // maxChunksPerRead bounds the chunks one Next asks for.
@@ -52,8 +62,9 @@ const maxChunksPerRead = 100
 // as far as the caller knows them (from the licenses as they are now): the
 // pinned pass reads the chunks that hold these positions, and no other.
 // When the chunk of a position does not hold its organization (renamed
-// since the list was made), the chunks that hold the organization are read
-// instead. A pinned row found in none of them (its license moved to another
+// since the list was made), or does not hold the row (its product renamed,
+// or the license new since), the chunks that hold the organization are read
+// too. A pinned row found in none of them (its license moved to another
 // organization since) is not served.
 func NewPager(ix *Index, v View, req Request, pinned []Position) *Pager {
 	p := &Pager{ix: ix, loaded: make(map[int][]Row),
@@ -85,28 +96,71 @@ func NewPager(ix *Index, v View, req Request, pinned []Position) *Pager {
 	if req.cursor != nil {
 		start = max(0, ix.chunkOf(*req.cursor))
 	}
+	p.start = start
 	if len(v.Pins) > 0 && (req.cursor == nil || req.cursor.Pinned) {
 		p.pinnedPass = true
 		for _, pos := range pinned {
-			if c := ix.chunkOf(pos.key()); c >= 0 && ix.Chunks[c].Organizations.Has(pos.OrgID) {
-				p.pinned = append(p.pinned, c)
-				continue
-			}
-			for c := range ix.Chunks {
-				if ix.Chunks[c].Organizations.Has(pos.OrgID) {
+			c := ix.chunkOf(pos.key())
+			switch {
+			case c >= 0 && ix.Chunks[c].Organizations.Has(pos.OrgID):
+				// A row the filter or the cursor excludes needs no looking for.
+				if p.wanted(c) {
 					p.pinned = append(p.pinned, c)
+					p.unverified = append(p.unverified, pinnedAt{pos, c})
 				}
+			default:
+				p.pinned = append(p.pinned, p.chunksOf(pos.OrgID)...)
 			}
 		}
-		slices.Sort(p.pinned)
-		p.pinned = slices.Compact(p.pinned)
-		p.pinned = slices.DeleteFunc(p.pinned, func(c int) bool { return c < start || !p.admits(c) })
+		p.sortPinned()
 	}
 	p.others = !req.Pinned
 	if req.cursor == nil || !req.cursor.Pinned {
 		p.at = start
 	}
 	return p
+}
+
+// wanted reports whether the pinned pass needs chunk c: it may hold a row
+// after the cursor that passes the filter.
+func (p *Pager) wanted(c int) bool { return c >= p.start && p.admits(c) }
+
+// chunksOf returns the chunks the pinned pass needs that hold the
+// organization.
+func (p *Pager) chunksOf(orgID string) []int {
+	var out []int
+	for c := range p.ix.Chunks {
+		if p.ix.Chunks[c].Organizations.Has(orgID) && p.wanted(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (p *Pager) sortPinned() {
+	slices.Sort(p.pinned)
+	p.pinned = slices.Compact(p.pinned)
+}
+
+// verifyPinned looks, once the chunks of the pinned pass are read, for
+// each pinned row in the chunk of its position, and adds the chunks of its
+// organization when it is not there. It reports whether it added any.
+func (p *Pager) verifyPinned() bool {
+	added := false
+	for _, u := range p.unverified {
+		rows := p.loaded[u.chunk]
+		if slices.ContainsFunc(rows, func(r Row) bool { return r.LicenseKey == u.License && r.OrganizationID == u.OrgID }) {
+			continue
+		}
+		for _, c := range p.chunksOf(u.OrgID) {
+			if !slices.Contains(p.pinned, c) {
+				p.pinned, added = append(p.pinned, c), true
+			}
+		}
+	}
+	p.unverified = nil
+	p.sortPinned()
+	return added
 }
 
 // admits reports whether chunk c may hold a row that passes the filter.
@@ -137,6 +191,16 @@ func (p *Pager) admits(c int) bool {
 // they go, and reports whether the page is complete.
 func (p *Pager) advance() bool {
 	for !p.page.full {
+		if p.pinnedPass && p.unverified != nil {
+			for _, c := range p.pinned {
+				if _, ok := p.loaded[c]; !ok {
+					return false
+				}
+			}
+			if p.verifyPinned() {
+				continue
+			}
+		}
 		if p.pinnedPass {
 			if len(p.pinned) == 0 {
 				p.pinnedPass = false

@@ -276,6 +276,35 @@ func TestPagerPinsOfRenamedOrganization(t *testing.T) {
 	}
 }
 
+// TestPagerPinsNotWherePredicted finds a pinned row that is not in the
+// chunk its position points to (its product renamed since the list was
+// made; the same holds when a Bloom filter answers yes by mistake): the
+// other chunks of its organization are read in a second round.
+func TestPagerPinsNotWherePredicted(t *testing.T) {
+	rows := uniform(1000)
+	c := chunk(t, rows, 45) // org-004 (rows 40 to 49) spans chunks 0 and 1
+	pinned := rows[47]
+	pins := map[string]bool{pinned.LicenseKey: true}
+	now := report.PositionOf(&pinned)
+	now.Product = "AAA Renamed Product" // sorts before row 45, the first of chunk 1
+	req, _ := parse("limit=5", false)
+	got, _, reads := c.serve(t, report.View{Pins: pins}, req, []report.Position{now})
+	if len(got) == 0 || got[0].LicenseKey != pinned.LicenseKey || !got[0].Pinned {
+		t.Fatalf("page = %v, want the pinned row first", keys(got))
+	}
+	if want := [][]int{{0}, {1}}; !reflect.DeepEqual(reads, want) {
+		t.Errorf("read chunks %v, want %v (the predicted chunk with the first page, then the organization's other)", reads, want)
+	}
+	// A pin on a license the list does not hold (new since) reads the
+	// organization's chunks, here with the first page, and serves nothing
+	// more.
+	absent := report.Position{Org: "Org 004", Product: "MetaDefender Core", License: "K-NEW", OrgID: "org-004"}
+	got, _, reads = c.serve(t, report.View{Pins: map[string]bool{"K-NEW": true}}, req, []report.Position{absent})
+	if want := [][]int{{0, 1}}; !reflect.DeepEqual(reads, want) || got[0].Pinned {
+		t.Errorf("read chunks %v, want %v; first row pinned %v", reads, want, got[0].Pinned)
+	}
+}
+
 func TestIndexRefusesRowsOutOfOrder(t *testing.T) {
 	rows := uniform(10)
 	var ix report.Index

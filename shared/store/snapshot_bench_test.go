@@ -9,14 +9,15 @@ import (
 	"github.com/partnerportal/licenses/shared/report"
 )
 
-// snapshotRows makes n on-prem rows with realistic text.
+// snapshotRows makes n on-prem rows with realistic text, 50 an
+// organization, grouped by organization as a list in report order is.
 func snapshotRows(n int) []report.Row {
 	rows := make([]report.Row, n)
 	res := &access.Ref{ID: "org-res-1", Name: "BlueHarbor Networks"}
 	for i := range rows {
 		rows[i] = report.Row{LicenseKey: fmt.Sprintf("MDC-%04X-%04X-XQ2L", i, i*7), ProductID: "metadefender-core",
-			ProductName: "MetaDefender Core", Category: license.OnPrem, OrganizationID: fmt.Sprintf("org-cust-%04d", i%2000),
-			OrganizationName: fmt.Sprintf("Customer Organization %d GmbH", i%2000), Reseller: res, Status: license.Active,
+			ProductName: "MetaDefender Core", Category: license.OnPrem, OrganizationID: fmt.Sprintf("org-cust-%04d", i/50),
+			OrganizationName: fmt.Sprintf("Customer Organization %04d GmbH", i/50), Reseller: res, Status: license.Active,
 			Type: license.Purchased, StartDate: 20000, ExpirationDate: 20400, Deployed: i % 5, Purchased: 10}
 		if i%10 == 0 {
 			rows[i].CustomerNote = "Budget for the renewal approved by the CISO."

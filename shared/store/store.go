@@ -66,7 +66,7 @@
 //     and it scales up with the traffic it has seen. The chunks are written
 //     in 4 BatchWriteItem requests of 25 at once, then the head. Reads spread
 //     the same way, under 3,000 read units a second a partition: a page reads
-//     the head (10 KB here) and the chunks it serves (23 KB each), about 4.5
+//     the head (11 KB here) and the chunks it serves (23 KB each), about 4.5
 //     units, where reading every chunk took 210.
 //
 // # Access patterns
