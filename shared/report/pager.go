@@ -101,16 +101,15 @@ func NewPager(ix *Index, v View, req Request, pinned []Position) *Pager {
 		p.pinnedPass = true
 		for _, pos := range pinned {
 			c := ix.chunkOf(pos.key())
-			switch {
-			case c >= 0 && ix.Chunks[c].Organizations.Has(pos.OrgID):
-				// A row the filter or the cursor excludes needs no looking for.
-				if p.wanted(c) {
-					p.pinned = append(p.pinned, c)
-					p.unverified = append(p.unverified, pinnedAt{pos, c})
-				}
-			default:
-				p.pinned = append(p.pinned, p.chunksOf(pos.OrgID)...)
+			if c >= 0 && ix.Chunks[c].Organizations.Has(pos.OrgID) && p.wanted(c) {
+				p.pinned = append(p.pinned, c)
+				p.unverified = append(p.unverified, pinnedAt{pos, c})
+				continue
 			}
+			// Not in the chunk of its position, or in one the filter or the
+			// cursor leaves out: in the organization's other chunks, if
+			// anywhere.
+			p.pinned = append(p.pinned, p.chunksOf(pos.OrgID)...)
 		}
 		p.sortPinned()
 	}

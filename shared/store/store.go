@@ -53,8 +53,8 @@
 //     with what a partner grows: a chunk holds at most 1,000 rows and 300 KB
 //     before compression; the head holds no list of organizations (nothing
 //     reads it after the report is made) and an index of at most 64 KB per
-//     list (beyond, some million rows, the index goes to INDEX# parts of
-//     300 KB); the overview grows with the catalog only.
+//     list (beyond, hundreds of thousands of rows, the index goes to INDEX#
+//     parts of 300 KB); the overview grows with the catalog only.
 //   - The chunks of a snapshot spread over 16 partition keys, chunk n under
 //     REPORT#<id>#<n mod 16>, because one partition takes at most 1,000 write
 //     units a second (one unit per KB of an item, rounded up). The large
