@@ -119,17 +119,23 @@ lambda-smoke: build
 	@cat $(BUILD)/lambda-smoke.txt
 
 ## bench: the benchmarks whose figures are in the README. The DynamoDB
-## request counts and the notifier run on dynalite (e-mail to moto); the
-## workbook runs each variant in a fresh process to measure its peak RSS (a
-## few minutes: the cell-by-cell variants are slow, which is the point).
+## request counts, the pages of the large distributor's report (with the
+## CPU time of this process), the large tenant at 100,000 and 300,000
+## licenses (import and every read endpoint) and the notifier run on
+## dynalite (e-mail to moto); the workbook runs each variant in a fresh
+## process to measure its peak RSS. About half an hour: the large tenants'
+## imports and the cell-by-cell workbook variants are slow, which is the
+## point.
 bench:
-	$(GO) test -run '^$$' -bench 'ReportLarge|PageLarge' -benchmem ./shared/report
+	$(GO) test -run '^$$' -bench 'ReportLarge|PageLarge|PagerLarge' -benchmem ./shared/report
 	$(GO) test -run '^$$' -bench 'SnapshotRows' -benchmem ./shared/store
 	@infra/testenv/dynalite.sh start $(STATE) >/dev/null
 	@trap 'infra/testenv/dynalite.sh stop $(STATE); infra/testenv/moto.sh stop $(STATE)' EXIT; \
 	infra/testenv/moto.sh start $(STATE) >/dev/null; \
 	export TEST_DYNAMODB_ENDPOINT=$$(cat $(STATE)/dynalite.endpoint) TEST_SES_ENDPOINT=$$(cat $(STATE)/moto.endpoint); \
 	  $(GO) test -run '^$$' -bench 'Requests' -benchtime 10x ./shared/httpapi && \
+	  $(GO) test -run '^$$' -bench 'SaveReportLarge|ReportPageLarge' -benchtime 5x ./shared/store && \
+	  $(GO) test -run '^$$' -bench 'LargeTenant' -benchtime 3x -timeout 60m ./shared/httpapi && \
 	  $(GO) test -run '^$$' -bench 'NotifyLarge' -benchtime 1x -timeout 30m ./shared/httpapi
 	$(GO) test -run '^$$' -bench 'WorkbookRSS/(Workbook|Workbook-no-memory-limit|CellByCell-SetCellValue|CellByCell-SetSheetRow)$$' -benchtime 1x -timeout 30m ./shared/export
 

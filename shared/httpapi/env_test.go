@@ -50,6 +50,11 @@ func newEnv(t testing.TB, doc dataset.Document) *env {
 	return newEnvOn(t, testenv.Store(t), doc)
 }
 
+// testChunkRows is the rows of a report chunk in the tests: small, so that
+// the lists of the test data take many chunks and pages cross and skip them
+// as they do at scale.
+const testChunkRows = 17
+
 // newEnvOn serves the API over st, loaded with doc. configure, if given,
 // changes the configuration of exports.
 func newEnvOn(t testing.TB, st *store.Store, doc dataset.Document, configure ...func(*portal.ExportConfig)) *env {
@@ -65,6 +70,7 @@ func newEnvOn(t testing.TB, st *store.Store, doc dataset.Document, configure ...
 // configuration changed by configure.
 func newEnvWith(t testing.TB, st *store.Store, doc dataset.Document, configure func(*portal.Config)) *env {
 	t.Helper()
+	st.ReportChunkRows = testChunkRows
 	ds, err := dataset.Check(&doc)
 	if err != nil {
 		t.Fatalf("test data set: %v", err)

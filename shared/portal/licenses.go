@@ -125,7 +125,7 @@ func (s *Service) License(ctx context.Context, subject, key string) (*LicenseDet
 		return err
 	})
 	g.Go(func() (err error) {
-		p, err = s.view(gctx, sc, false, time.Time{})
+		p, err = s.view(gctx, sc, false)
 		return err
 	})
 	g.Go(func() (err error) {
@@ -289,7 +289,7 @@ func (s *Service) Pins(ctx context.Context, subject string) ([]report.Row, error
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.view(ctx, sc, false, time.Time{})
+	p, err := s.view(ctx, sc, false)
 	if err != nil {
 		return nil, err
 	}

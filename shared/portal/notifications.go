@@ -317,7 +317,7 @@ func (s *Service) Notification(ctx context.Context, subject, digestID string, re
 		return err
 	})
 	g.Go(func() (err error) {
-		v, err = s.view(gctx, sc, false, time.Time{})
+		v, err = s.view(gctx, sc, false)
 		return err
 	})
 	if err := g.Wait(); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -148,7 +147,7 @@ func (s *Service) CreateReport(ctx context.Context, subject string, req ReportRe
 		return err
 	})
 	g.Go(func() (err error) {
-		v, err = s.view(gctx, sc, false, time.Time{})
+		v, err = s.view(gctx, sc, false)
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -195,28 +194,42 @@ func (s *Service) ReportPage(ctx context.Context, subject, reportID string, cate
 	if !id.Valid(reportID) {
 		return nil, fault.Errorf(fault.Invalid, "%q is not a report id", reportID)
 	}
-	snap, err := s.store.Report(ctx, sc.Partner.ID, reportID, s.cfg.Now())
-	if err != nil {
-		return nil, err
-	}
-	r.UseReportDefault(snap.IncludeExpired)
+	// The snapshot's head (with the list's index), then what left the
+	// partner's view since it was made; at the same time the user's pins and
+	// where the pinned rows are. Then the chunks the page needs, as far as
+	// it needs them.
 	var (
-		rows []report.Row
-		v    personalization
+		snap   *report.Snapshot
+		list   *store.ReportList
+		gone   store.Gone
+		v      personalization
+		pinned []report.Position
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		rows, err = s.store.ReportRows(gctx, snap.ID, category)
+		if snap, list, err = s.store.ReportList(gctx, sc.Partner.ID, reportID, category, s.cfg.Now()); err != nil {
+			return err
+		}
+		gone, err = s.store.Gone(gctx, sc.Partner.ID, snap.GeneratedAt)
 		return err
 	})
 	g.Go(func() (err error) {
-		v, err = s.view(gctx, sc, r.Query != "", snap.GeneratedAt)
+		if v, err = s.view(gctx, sc, r.Query != ""); err != nil || len(v.pins) == 0 || !r.ServesPinned() {
+			return err
+		}
+		pinned, err = s.pinnedPositions(gctx, sc, v.pins, category)
 		return err
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	items, next := report.Page(rows, v.report(), r)
+	v.gone = gone
+	r.UseReportDefault(snap.IncludeExpired)
+	p := report.NewPager(list.Index, v.report(), r, pinned)
+	if err := s.store.ServePage(ctx, list, p); err != nil {
+		return nil, err
+	}
+	items, next := p.Page()
 	if err := s.withNotes(ctx, sc, v, items); err != nil {
 		return nil, err
 	}
@@ -232,17 +245,10 @@ type personalization struct {
 
 // view reads the user's pins and, when allNotes is set (a search that looks
 // into notes), every note of the partner. Otherwise withNotes reads the
-// notes of the rows served, and no more. For a snapshot made at since, it
-// also reads what left the partner's view after it.
-func (s *Service) view(ctx context.Context, sc *access.Scope, allNotes bool, since time.Time) (personalization, error) {
+// notes of the rows served, and no more.
+func (s *Service) view(ctx context.Context, sc *access.Scope, allNotes bool) (personalization, error) {
 	var p personalization
 	g, gctx := errgroup.WithContext(ctx)
-	if !since.IsZero() {
-		g.Go(func() (err error) {
-			p.gone, err = s.store.Gone(gctx, sc.Partner.ID, since)
-			return err
-		})
-	}
 	if allNotes {
 		g.Go(func() (err error) {
 			p.notes, err = s.store.PartnerNotes(gctx, sc.Partner.ID)

@@ -65,6 +65,11 @@ func (r *Request) UseReportDefault(includeExpired bool) {
 	}
 }
 
+// ServesPinned reports whether the page may hold pinned rows: it does
+// unless it comes after a cursor on a row that is not pinned, since pinned
+// rows come first.
+func (r *Request) ServesPinned() bool { return r.cursor == nil || r.cursor.Pinned }
+
 // param reads one filter parameter into f.
 func (f *Filter) param(name string, values []string) (bool, error) {
 	switch name {
@@ -191,36 +196,60 @@ type View struct {
 // with the view's pins and notes, and the position of the next page (for
 // page.Next), nil on the last. rows must be in report order (as Rows and snapshots keep them).
 // Only the rows of the page are copied: a page of a list of 100,000 rows
-// costs a pass over them, not a copy of them.
+// costs a pass over them, not a copy of them. A Pager serves the same page
+// from a list kept in chunks.
 func Page(rows []Row, v View, req Request) (out []Row, next []byte) {
-	out = make([]Row, 0, min(req.Limit, len(rows)))
+	p := pageState{v: v, req: req, out: make([]Row, 0, min(req.Limit, len(rows)))}
 	// Pinned rows come first, so two passes: pinned, then the others.
 	for _, pinned := range []bool{true, false} {
 		if pinned && len(v.Pins) == 0 {
 			continue
 		}
-		for i := range rows {
-			r := rows[i] // a copy, decorated below
-			if v.Pins[r.LicenseKey] != pinned || (v.Visible != nil && !v.Visible(&r)) {
-				continue
-			}
-			r.Pinned = pinned
-			if req.cursor != nil && compareKeys(keyOf(&r), *req.cursor) <= 0 {
-				continue
-			}
-			if n, ok := v.Notes[r.LicenseKey]; ok {
-				r.PartnerNote = &n
-			}
-			if !req.Match(&r) {
-				continue
-			}
-			if len(out) == req.Limit {
-				return out, encodeCursor(keyOf(&out[len(out)-1]))
-			}
-			out = append(out, r)
+		if p.scan(rows, pinned); p.full {
+			break
 		}
 	}
-	return out, nil
+	return p.out, p.next
+}
+
+// pageState is a page being filled: the rows served so far and, once one
+// more row passes than the page holds, the position of the next page.
+type pageState struct {
+	v    View
+	req  Request
+	out  []Row
+	next []byte
+	full bool
+	// considered counts the rows of the pass past the cursor, whether they
+	// passed the filter or not.
+	considered int
+}
+
+// scan passes over rows in report order, for the pass of the pinned rows or
+// of the others, and adds those that pass until the page is full.
+func (p *pageState) scan(rows []Row, pinned bool) {
+	for i := range rows {
+		r := rows[i] // a copy, decorated below
+		if p.v.Pins[r.LicenseKey] != pinned || (p.v.Visible != nil && !p.v.Visible(&r)) {
+			continue
+		}
+		r.Pinned = pinned
+		if p.req.cursor != nil && compareKeys(keyOf(&r), *p.req.cursor) <= 0 {
+			continue
+		}
+		p.considered++
+		if n, ok := p.v.Notes[r.LicenseKey]; ok {
+			r.PartnerNote = &n
+		}
+		if !p.req.Match(&r) {
+			continue
+		}
+		if len(p.out) == p.req.Limit {
+			p.next, p.full = encodeCursor(keyOf(&p.out[len(p.out)-1])), true
+			return
+		}
+		p.out = append(p.out, r)
+	}
 }
 
 // A cursor is the sort key of the last row served, so the next page starts

@@ -215,7 +215,7 @@ func encodeLicenses(b *block) ([]byte, error) {
 		raw = binary.AppendUvarint(raw, uint64(l.Deployed))
 		raw = appendString(raw, l.CustomerNote)
 	}
-	return compress(raw)
+	return deflate(raw)
 }
 
 func encodeDeployments(b *block) ([]byte, error) {
@@ -240,7 +240,7 @@ func encodeDeployments(b *block) ([]byte, error) {
 			raw = append(raw, src)
 		}
 	}
-	return compress(raw)
+	return deflate(raw)
 }
 
 var flaters = sync.Pool{New: func() any {
@@ -248,7 +248,7 @@ var flaters = sync.Pool{New: func() any {
 	return w
 }}
 
-func compress(raw []byte) ([]byte, error) {
+func deflate(raw []byte) ([]byte, error) {
 	var z bytes.Buffer
 	zw := flaters.Get().(*flate.Writer)
 	defer flaters.Put(zw)
@@ -262,7 +262,7 @@ func compress(raw []byte) ([]byte, error) {
 	return z.Bytes(), nil
 }
 
-func decompress(blob []byte) (*chunkDecoder, error) {
+func openBlock(blob []byte) (*chunkDecoder, error) {
 	raw, err := io.ReadAll(flate.NewReader(bytes.NewReader(blob)))
 	if err != nil {
 		return nil, fmt.Errorf("block: %w", err)
@@ -275,7 +275,7 @@ func decompress(blob []byte) (*chunkDecoder, error) {
 }
 
 func decodeLicenses(blob []byte, b *block) error {
-	d, err := decompress(blob)
+	d, err := openBlock(blob)
 	if err != nil {
 		return err
 	}
@@ -318,7 +318,7 @@ func decodeLicenses(blob []byte, b *block) error {
 }
 
 func decodeDeployments(blob []byte, b *block) error {
-	d, err := decompress(blob)
+	d, err := openBlock(blob)
 	if err != nil {
 		return err
 	}

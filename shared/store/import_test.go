@@ -386,7 +386,7 @@ func TestImportBlockSizes(t *testing.T) {
 	for _, item := range w.scanAll() {
 		if sk := attrS(item, "SK"); strings.HasPrefix(sk, "B#") || strings.HasPrefix(sk, "D#") {
 			blocks++
-			if n := itemSize(item); n > 350<<10 {
+			if n := store.ItemSize(item); n > 350<<10 {
 				t.Errorf("block %s is %d bytes", sk, n)
 			}
 		}

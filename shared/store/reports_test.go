@@ -8,12 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partnerportal/licenses/shared/access"
 	"github.com/partnerportal/licenses/shared/fault"
 	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/report"
+	"github.com/partnerportal/licenses/shared/store"
 )
 
 // noteRunes are drawn for customer notes: ASCII, characters JSON escapes,
@@ -31,8 +34,8 @@ func randomNote(rng *rand.Rand, n int) string {
 }
 
 // reportRows returns on-prem and cloud rows with every field set in some row
-// and left zero in another, in an order that is not sorted, with long notes
-// on many on-prem rows so that they take several chunks.
+// and left zero in another, in report order, with long notes on many
+// on-prem rows so that they take several chunks.
 func reportRows(t *testing.T) (onPrem, cloud []report.Row) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	reseller := &access.Ref{ID: "res-a", Name: "Reseller A — Ünïcode"}
@@ -73,6 +76,8 @@ func reportRows(t *testing.T) (onPrem, cloud []report.Row) {
 			OrganizationID: "cust-2", OrganizationName: "Organisation 2", Status: license.Expired, Type: license.Purchased,
 			StartDate: mustDate(t, "2024-01-01"), ExpirationDate: mustDate(t, "2024-12-31"), ScanLimit: 0, ScansUsed: ptrTo(0)},
 	}
+	report.Sort(onPrem)
+	report.Sort(cloud)
 	return onPrem, cloud
 }
 
@@ -88,28 +93,112 @@ func snapshotOf(t *testing.T, id, partner string, onPrem, cloud []report.Row) *r
 	}
 }
 
-// itemSize is an item's size as DynamoDB counts it: names and values.
-func itemSize(item map[string]types.AttributeValue) int {
-	n := 0
-	for name, v := range item {
-		n += len(name)
-		switch v := v.(type) {
-		case *types.AttributeValueMemberS:
-			n += len(v.Value)
-		case *types.AttributeValueMemberB:
-			n += len(v.Value)
-		case *types.AttributeValueMemberN:
-			n += len(v.Value)
-		default:
-			n += 8
+// rawItem reads an item as stored, nil if there is none.
+func (w *world) rawItem(pk, sk string) map[string]types.AttributeValue {
+	w.t.Helper()
+	out, err := w.db.GetItem(w.ctx, &dynamodb.GetItemInput{TableName: aws.String(w.table), Key: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: sk}}})
+	if err != nil {
+		w.t.Fatalf("GetItem %s %s: %v", pk, sk, err)
+	}
+	return out.Item
+}
+
+// snapshotItems returns every item of a snapshot, read directly: the head's
+// partition and each of the chunks' partitions.
+func (w *world) snapshotItems(id string) (head map[string]types.AttributeValue, parts, chunks []map[string]types.AttributeValue, partitions int) {
+	w.t.Helper()
+	head = w.rawItem("REPORT#"+id, "#REPORT")
+	parts = w.queryPrefix("REPORT#"+id, "INDEX#")
+	for n := range store.ReportShards + 1 { // one more: nothing may be there
+		items := w.queryPrefix(fmt.Sprintf("REPORT#%s#%d", id, n), "ROWS#")
+		if len(items) > 0 {
+			partitions++
+		}
+		chunks = append(chunks, items...)
+	}
+	return head, parts, chunks, partitions
+}
+
+// checkItemSizes fails the test for any item of the snapshot that is not
+// under DynamoDB's 400 KB, and returns the largest.
+func (w *world) checkItemSizes(id string) (largest int) {
+	w.t.Helper()
+	head, parts, chunks, _ := w.snapshotItems(id)
+	if head == nil {
+		w.t.Fatalf("report %s has no head", id)
+	}
+	for _, item := range append(append(parts, chunks...), head) {
+		size := store.ItemSize(item)
+		if size >= 400*1024 {
+			w.t.Errorf("item %s %s is %d bytes, want under DynamoDB's 400 KB", attrS(item, "PK"), attrS(item, "SK"), size)
+		}
+		largest = max(largest, size)
+	}
+	return largest
+}
+
+// allRows reads every row of a list through its index.
+func (w *world) allRows(id string, category license.Category) []report.Row {
+	w.t.Helper()
+	_, list, err := w.s.ReportList(w.ctx, "dist-a", id, category, reportTime)
+	if err != nil {
+		w.t.Fatalf("ReportList(%s, %s): %v", id, category, err)
+	}
+	all := make([]int, len(list.Index.Chunks))
+	for n := range all {
+		all[n] = n
+	}
+	chunks, err := w.s.ReportChunks(w.ctx, list, all)
+	if err != nil {
+		w.t.Fatalf("ReportChunks(%s, %s): %v", id, category, err)
+	}
+	var rows []report.Row
+	for _, c := range chunks {
+		rows = append(rows, c...)
+	}
+	return rows
+}
+
+// servePage serves a page of a stored list as a page request does, with
+// the positions of the view's pinned rows taken from rows (the list as
+// made).
+func (w *world) servePage(id string, category license.Category, rows []report.Row, v report.View, req report.Request) ([]report.Row, []byte, *store.Stats) {
+	w.t.Helper()
+	ctx, stats := store.WithStats(w.ctx)
+	snap, list, err := w.s.ReportList(ctx, "dist-a", id, category, reportTime)
+	if err != nil {
+		w.t.Fatalf("ReportList: %v", err)
+	}
+	req.UseReportDefault(snap.IncludeExpired)
+	var pinned []report.Position
+	for i := range rows {
+		if v.Pins[rows[i].LicenseKey] {
+			pinned = append(pinned, report.PositionOf(&rows[i]))
 		}
 	}
-	return n
+	p := report.NewPager(list.Index, v, req, pinned)
+	if err := w.s.ServePage(ctx, list, p); err != nil {
+		w.t.Fatalf("ServePage: %v", err)
+	}
+	out, next := p.Page()
+	return out, next, stats
 }
+
+// reportTime is a time at which the test snapshots are alive.
+var reportTime = time.Date(2025, time.June, 1, 13, 0, 0, 0, time.UTC)
 
 func TestReportRoundTrip(t *testing.T) {
 	w := newWorld(t)
+	w.s.ReportChunkRows = 5 // more chunks than partitions, and several of the cloud rows
 	onPrem, cloud := reportRows(t)
+	for range 3 { // more cloud rows, so that they take chunks too
+		cloud = append(cloud, cloud...)
+	}
+	for i := range cloud {
+		cloud[i].LicenseKey = fmt.Sprintf("C-%03d", i)
+	}
+	report.Sort(cloud)
 	snap := snapshotOf(t, "rep-1", "dist-a", onPrem, cloud)
 	if err := w.s.SaveReport(w.ctx, snap, onPrem, cloud); err != nil {
 		t.Fatalf("SaveReport: %v", err)
@@ -120,8 +209,10 @@ func TestReportRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Report: %v", err)
 		}
-		if !reflect.DeepEqual(got, snap) {
-			t.Errorf("got %+v\nwant %+v", got, snap)
+		want := *snap
+		want.Organizations = nil // answered when the report is made, not stored
+		if !reflect.DeepEqual(got, &want) {
+			t.Errorf("got %+v\nwant %+v", got, &want)
 		}
 	})
 
@@ -130,40 +221,74 @@ func TestReportRoundTrip(t *testing.T) {
 			category license.Category
 			want     []report.Row
 		}{{license.OnPrem, onPrem}, {license.CloudService, cloud}} {
-			got, err := w.s.ReportRows(w.ctx, "rep-1", tt.category)
-			if err != nil {
-				t.Fatalf("ReportRows(%s): %v", tt.category, err)
-			}
+			got := w.allRows("rep-1", tt.category)
 			if len(got) != len(tt.want) {
-				t.Fatalf("ReportRows(%s): got %d rows, want %d", tt.category, len(got), len(tt.want))
+				t.Fatalf("%s: got %d rows, want %d", tt.category, len(got), len(tt.want))
 			}
 			for i := range got {
 				if !reflect.DeepEqual(got[i], tt.want[i]) {
-					t.Errorf("ReportRows(%s)[%d]:\n got %s\nwant %s", tt.category, i, rowString(got[i]), rowString(tt.want[i]))
+					t.Errorf("%s row %d:\n got %s\nwant %s", tt.category, i, rowString(got[i]), rowString(tt.want[i]))
 				}
 			}
 		}
 	})
 
 	t.Run("chunks", func(t *testing.T) {
-		onPremChunks := w.queryPrefix("REPORT#rep-1", "ROWS#onprem#")
-		cloudChunks := w.queryPrefix("REPORT#rep-1", "ROWS#cloud#")
-		if len(onPremChunks) < 3 {
-			t.Errorf("on-prem rows took %d chunks, want several (3 or more): the test's notes are too short to prove chunking", len(onPremChunks))
-		}
-		if len(cloudChunks) != 1 {
-			t.Errorf("cloud rows took %d chunks, want 1", len(cloudChunks))
-		}
-		largest := 0
-		for _, item := range append(onPremChunks, cloudChunks...) {
-			size := itemSize(item)
-			if size >= 400*1024 {
-				t.Errorf("chunk %s is %d bytes, want under DynamoDB's 400 KB", attrS(item, "SK"), size)
+		_, parts, chunks, partitions := w.snapshotItems("rep-1")
+		var onPremChunks, cloudChunks int
+		for _, item := range chunks {
+			if strings.HasPrefix(attrS(item, "SK"), "ROWS#onprem#") {
+				onPremChunks++
+			} else {
+				cloudChunks++
 			}
-			largest = max(largest, size)
 		}
-		t.Logf("%d on-prem chunks, the largest chunk %d bytes", len(onPremChunks), largest)
+		if onPremChunks != 19 || cloudChunks != 5 {
+			t.Errorf("%d on-prem and %d cloud chunks, want 19 and 5 (5 rows a chunk)", onPremChunks, cloudChunks)
+		}
+		if partitions != store.ReportShards {
+			t.Errorf("chunks in %d partitions, want %d", partitions, store.ReportShards)
+		}
+		if len(parts) != 0 {
+			t.Errorf("%d index parts, want the index in the head", len(parts))
+		}
+		t.Logf("%d on-prem chunks, the largest item %d bytes", onPremChunks, w.checkItemSizes("rep-1"))
 	})
+}
+
+// TestReportChunksBoundedByBytes stores rows with long notes, which gzip
+// cannot shrink much: the chunks are cut by their size, not by their rows,
+// and stay under DynamoDB's 400 KB.
+func TestReportChunksBoundedByBytes(t *testing.T) {
+	w := newWorld(t)
+	onPrem, _ := reportRows(t)
+	if err := w.s.SaveReport(w.ctx, snapshotOf(t, "rep-notes", "dist-a", onPrem, nil), onPrem, nil); err != nil {
+		t.Fatalf("SaveReport: %v", err)
+	}
+	_, _, chunks, _ := w.snapshotItems("rep-notes")
+	if len(chunks) < 3 {
+		t.Errorf("%d rows took %d chunks, want several (3 or more): the test's notes are too short to prove chunking", len(onPrem), len(chunks))
+	}
+	t.Logf("%d chunks, the largest item %d bytes", len(chunks), w.checkItemSizes("rep-notes"))
+	if got := w.allRows("rep-notes", license.OnPrem); !reflect.DeepEqual(got, onPrem) {
+		t.Errorf("got %d rows back, not the %d stored", len(got), len(onPrem))
+	}
+}
+
+// TestReportRefusesRowsOutOfOrder checks that a snapshot of rows out of
+// report order is refused, and nothing of it is stored: its pages could
+// not find their rows.
+func TestReportRefusesRowsOutOfOrder(t *testing.T) {
+	w := newWorld(t)
+	onPrem, _ := reportRows(t)
+	onPrem[3], onPrem[40] = onPrem[40], onPrem[3]
+	if err := w.s.SaveReport(w.ctx, snapshotOf(t, "rep-bad", "dist-a", onPrem, nil), onPrem, nil); err == nil {
+		t.Fatal("SaveReport accepted rows out of order")
+	}
+	head, parts, chunks, _ := w.snapshotItems("rep-bad")
+	if head != nil || len(parts)+len(chunks) > 0 {
+		t.Errorf("a refused snapshot left %d items", len(parts)+len(chunks)+1)
+	}
 }
 
 // rowString shows a row with its pointers followed and long notes cut.
@@ -197,10 +322,7 @@ func TestReportRowsLeaveOutPinsAndNotes(t *testing.T) {
 	if err := w.s.SaveReport(w.ctx, snap, saved, nil); err != nil {
 		t.Fatalf("SaveReport: %v", err)
 	}
-	got, err := w.s.ReportRows(w.ctx, "rep-pins", license.OnPrem)
-	if err != nil {
-		t.Fatalf("ReportRows: %v", err)
-	}
+	got := w.allRows("rep-pins", license.OnPrem)
 	if len(got) != 2 || got[0].Pinned || got[0].PartnerNote != nil || !reflect.DeepEqual(got, onPrem) {
 		t.Errorf("got %d rows, first pinned %v with note %v, want the rows without pin or note", len(got), got[0].Pinned, got[0].PartnerNote)
 	}
@@ -244,19 +366,21 @@ func TestReportNotFound(t *testing.T) {
 	}
 
 	t.Run("rows of the other category", func(t *testing.T) {
-		got, err := w.s.ReportRows(w.ctx, "rep-2", license.CloudService)
-		if err != nil || len(got) != 0 {
-			t.Errorf("got %d rows, %v, want none", len(got), err)
+		if got := w.allRows("rep-2", license.CloudService); len(got) != 0 {
+			t.Errorf("got %d rows, want none", len(got))
 		}
-		got, err = w.s.ReportRows(w.ctx, "rep-2", license.OnPrem)
-		if err != nil || len(got) != 3 {
-			t.Errorf("on-prem: got %d rows, %v, want 3", len(got), err)
+		if got := w.allRows("rep-2", license.OnPrem); len(got) != 3 {
+			t.Errorf("on-prem: got %d rows, want 3", len(got))
 		}
 	})
-	t.Run("rows of an unknown report", func(t *testing.T) {
-		got, err := w.s.ReportRows(w.ctx, "rep-none", license.OnPrem)
-		if err != nil || len(got) != 0 {
-			t.Errorf("got %d rows, %v, want none", len(got), err)
+	t.Run("list of an unknown report", func(t *testing.T) {
+		_, _, err := w.s.ReportList(w.ctx, "dist-a", "rep-none", license.OnPrem, reportTime)
+		if fault.CodeOf(err) != fault.NotFound {
+			t.Errorf("got %v, want code %s", err, fault.NotFound)
+		}
+		_, _, err = w.s.ReportList(w.ctx, "dist-b", "rep-2", license.OnPrem, reportTime)
+		if fault.CodeOf(err) != fault.NotFound {
+			t.Errorf("another partner: got %v, want code %s", err, fault.NotFound)
 		}
 	})
 }
@@ -280,10 +404,7 @@ func TestReportsApart(t *testing.T) {
 		{"rep-a", license.OnPrem, first}, {"rep-a", license.CloudService, cloud},
 		{"rep-a2", license.OnPrem, second}, {"rep-a2", license.CloudService, nil},
 	} {
-		got, err := w.s.ReportRows(w.ctx, tt.id, tt.category)
-		if err != nil {
-			t.Fatalf("ReportRows(%s, %s): %v", tt.id, tt.category, err)
-		}
+		got := w.allRows(tt.id, tt.category)
 		if len(got) != len(tt.want) || (len(got) > 0 && !reflect.DeepEqual(got, tt.want)) {
 			t.Errorf("ReportRows(%s, %s): got %d rows, want %d", tt.id, tt.category, len(got), len(tt.want))
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/partnerportal/licenses/shared/access"
 	"github.com/partnerportal/licenses/shared/license"
@@ -14,8 +15,9 @@ import (
 )
 
 // The rows of a report snapshot are kept in chunks of a compact binary
-// form, because every page request reads all of them: a list of 100,000 rows
-// must decode in a few tens of milliseconds. A chunk is gzip'd:
+// form: a page reads the chunks it serves, and a search all of them, so a
+// list of 100,000 rows must decode in a few tens of milliseconds. A chunk is
+// gzip'd:
 //
 //	uvarint version (1)
 //	uvarint n, then n strings                 the chunk's table of repeated values
@@ -110,9 +112,27 @@ func (c *chunkEncoder) finish() ([]byte, error) {
 	}
 	raw = binary.AppendUvarint(raw, uint64(c.rows))
 	raw = append(raw, c.body...)
+	return compress(raw)
+}
+
+// gzip's writers and readers are reused: a writer holds about a megabyte
+// of state, and a snapshot has a hundred chunks.
+var (
+	gzipWriters sync.Pool
+	gzipReaders sync.Pool
+)
+
+// compress gzips b at BestSpeed.
+func compress(b []byte) ([]byte, error) {
 	var z bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
-	if _, err := zw.Write(raw); err != nil {
+	zw, _ := gzipWriters.Get().(*gzip.Writer)
+	if zw == nil {
+		zw, _ = gzip.NewWriterLevel(&z, gzip.BestSpeed) // a valid level never fails
+	} else {
+		zw.Reset(&z)
+	}
+	defer gzipWriters.Put(zw)
+	if _, err := zw.Write(b); err != nil {
 		return nil, err
 	}
 	if err := zw.Close(); err != nil {
@@ -121,30 +141,46 @@ func (c *chunkEncoder) finish() ([]byte, error) {
 	return z.Bytes(), nil
 }
 
-// encodeRows splits rows into chunks of at most maxChunkRaw bytes before
-// compression, so that a chunk fits an item even if it did not compress.
-func encodeRows(rows []report.Row) ([][]byte, error) {
-	var chunks [][]byte
+// decompress reads back what compress wrote.
+func decompress(b []byte) ([]byte, error) {
+	zr, _ := gzipReaders.Get().(*gzip.Reader)
+	var err error
+	if zr == nil {
+		zr, err = gzip.NewReader(bytes.NewReader(b))
+	} else {
+		err = zr.Reset(bytes.NewReader(b))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer gzipReaders.Put(zr)
+	return io.ReadAll(zr)
+}
+
+// encodeRows splits rows into chunks of at most maxRows rows and at most
+// maxChunkRaw bytes before compression, so that a chunk fits an item even if
+// it did not compress. sizes holds the rows of each chunk.
+func encodeRows(rows []report.Row, maxRows int) (chunks [][]byte, sizes []int, err error) {
 	c := newChunkEncoder()
 	for i := range rows {
 		c.add(&rows[i])
-		if c.size() >= maxChunkRaw {
+		if c.size() >= maxChunkRaw || c.rows >= maxRows {
 			chunk, err := c.finish()
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			chunks = append(chunks, chunk)
+			chunks, sizes = append(chunks, chunk), append(sizes, c.rows)
 			c = newChunkEncoder()
 		}
 	}
 	if c.rows > 0 {
 		chunk, err := c.finish()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		chunks = append(chunks, chunk)
+		chunks, sizes = append(chunks, chunk), append(sizes, c.rows)
 	}
-	return chunks, nil
+	return chunks, sizes, nil
 }
 
 // maxChunkRaw bounds a chunk before compression. One row is at most about
@@ -209,11 +245,7 @@ func (d *chunkDecoder) string() string {
 
 // decodeRows reads a chunk written by encodeRows.
 func decodeRows(chunk []byte, category license.Category) ([]report.Row, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(chunk))
-	if err != nil {
-		return nil, err
-	}
-	raw, err := io.ReadAll(zr)
+	raw, err := decompress(chunk)
 	if err != nil {
 		return nil, err
 	}

@@ -9,14 +9,15 @@ import (
 	"github.com/partnerportal/licenses/shared/report"
 )
 
-// snapshotRows makes n on-prem rows with realistic text.
+// snapshotRows makes n on-prem rows with realistic text, 50 an
+// organization, grouped by organization as a list in report order is.
 func snapshotRows(n int) []report.Row {
 	rows := make([]report.Row, n)
 	res := &access.Ref{ID: "org-res-1", Name: "BlueHarbor Networks"}
 	for i := range rows {
 		rows[i] = report.Row{LicenseKey: fmt.Sprintf("MDC-%04X-%04X-XQ2L", i, i*7), ProductID: "metadefender-core",
-			ProductName: "MetaDefender Core", Category: license.OnPrem, OrganizationID: fmt.Sprintf("org-cust-%04d", i%2000),
-			OrganizationName: fmt.Sprintf("Customer Organization %d GmbH", i%2000), Reseller: res, Status: license.Active,
+			ProductName: "MetaDefender Core", Category: license.OnPrem, OrganizationID: fmt.Sprintf("org-cust-%04d", i/50),
+			OrganizationName: fmt.Sprintf("Customer Organization %04d GmbH", i/50), Reseller: res, Status: license.Active,
 			Type: license.Purchased, StartDate: 20000, ExpirationDate: 20400, Deployed: i % 5, Purchased: 10}
 		if i%10 == 0 {
 			rows[i].CustomerNote = "Budget for the renewal approved by the CISO."
@@ -35,7 +36,7 @@ func BenchmarkSnapshotRows(b *testing.B) {
 		var chunks [][]byte
 		for i := 0; i < b.N; i++ {
 			var err error
-			if chunks, err = encodeRows(rows); err != nil {
+			if chunks, _, err = encodeRows(rows, DefaultReportChunkRows); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -47,7 +48,7 @@ func BenchmarkSnapshotRows(b *testing.B) {
 		b.ReportMetric(float64(size)/1e6, "stored-MB")
 	})
 	b.Run("decode", func(b *testing.B) {
-		chunks, err := encodeRows(rows)
+		chunks, _, err := encodeRows(rows, DefaultReportChunkRows)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -72,7 +73,7 @@ func BenchmarkSnapshotRows(b *testing.B) {
 // FuzzDecodeRows holds decodeRows to never panic or loop on a damaged chunk,
 // and to read back what encodeRows wrote.
 func FuzzDecodeRows(f *testing.F) {
-	chunks, err := encodeRows(snapshotRows(3))
+	chunks, _, err := encodeRows(snapshotRows(3), DefaultReportChunkRows)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func FuzzDecodeRows(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := encodeRows(rows)
+		again, _, err := encodeRows(rows, len(rows))
 		if err != nil {
 			t.Fatal(err)
 		}

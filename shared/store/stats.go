@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -22,6 +21,9 @@ type Stats struct {
 	// read units: attribute names and values.
 	BytesRead atomic.Int64
 	Written   atomic.Int64
+	// BytesWritten sums the sizes of the items put (updates and deletes
+	// count none): what write capacity is charged on, 1 KB a unit.
+	BytesWritten atomic.Int64
 
 	mu    sync.Mutex
 	spans [][2]time.Time
@@ -65,47 +67,15 @@ func statsFrom(ctx context.Context) *Stats {
 	return s
 }
 
-// itemSize is an item's size as DynamoDB counts it: the UTF-8 bytes of each
-// attribute name and value, numbers by their digits, and a few bytes of
-// overhead per list and map.
-func itemSize(item map[string]types.AttributeValue) int {
-	n := 0
-	for name, v := range item {
-		n += len(name) + valueSize(v)
-	}
-	return n
-}
-
-func valueSize(v types.AttributeValue) int {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return len(v.Value)
-	case *types.AttributeValueMemberN:
-		return (utf8.RuneCountInString(v.Value)+1)/2 + 1
-	case *types.AttributeValueMemberB:
-		return len(v.Value)
-	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
-		return 1
-	case *types.AttributeValueMemberM:
-		return 3 + itemSize(v.Value)
-	case *types.AttributeValueMemberL:
-		n := 3
-		for _, e := range v.Value {
-			n += 1 + valueSize(e)
-		}
-		return n
-	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, e := range v.Value {
-			n += len(e)
-		}
-		return n
-	}
-	return 1
-}
-
 // counting counts requests and items in the Stats of the request's context.
 type counting struct{ DynamoDB }
+
+// put counts the size of an item written whole.
+func (c *counting) put(ctx context.Context, item map[string]types.AttributeValue) {
+	if s := statsFrom(ctx); s != nil {
+		s.BytesWritten.Add(int64(ItemSize(item)))
+	}
+}
 
 func (c *counting) add(ctx context.Context, start time.Time, items []map[string]types.AttributeValue, written int) {
 	s := statsFrom(ctx)
@@ -117,7 +87,7 @@ func (c *counting) add(ctx context.Context, start time.Time, items []map[string]
 	s.Written.Add(int64(written))
 	bytes := 0
 	for _, it := range items {
-		bytes += itemSize(it)
+		bytes += ItemSize(it)
 	}
 	s.BytesRead.Add(int64(bytes))
 	s.mu.Lock()
@@ -140,6 +110,7 @@ func (c *counting) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...
 	start := time.Now()
 	out, err := c.DynamoDB.PutItem(ctx, in, o...)
 	c.add(ctx, start, nil, 1)
+	c.put(ctx, in.Item)
 	return out, err
 }
 
@@ -189,6 +160,11 @@ func (c *counting) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteIt
 	n := 0
 	for _, reqs := range in.RequestItems {
 		n += len(reqs)
+		for _, r := range reqs {
+			if r.PutRequest != nil {
+				c.put(ctx, r.PutRequest.Item)
+			}
+		}
 	}
 	start := time.Now()
 	out, err := c.DynamoDB.BatchWriteItem(ctx, in, o...)
@@ -200,5 +176,10 @@ func (c *counting) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 	start := time.Now()
 	out, err := c.DynamoDB.TransactWriteItems(ctx, in, o...)
 	c.add(ctx, start, nil, len(in.TransactItems))
+	for _, it := range in.TransactItems {
+		if it.Put != nil {
+			c.put(ctx, it.Put.Item)
+		}
+	}
 	return out, err
 }

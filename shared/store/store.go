@@ -33,8 +33,11 @@
 //	                                                                           organizations as their partners see them
 //	deployment          LICENSE#<key>           DEPLOYMENT#<dep>               inactive ones, kept; a large license's
 //	history event       LICENSE#<key>           EVENT#<time>#<id>              never deleted
-//	report snapshot     REPORT#<id>             #REPORT                        owner, overview; TTL expiresAt
-//	report rows         REPORT#<id>             ROWS#<category>#<n>            gzip'd chunks of rows; TTL expiresAt
+//	report snapshot     REPORT#<id>             #REPORT                        owner, overview, each list's chunk
+//	                                                                           index; TTL expiresAt
+//	report index part   REPORT#<id>             INDEX#<list>#<n>               only for an index over 64 KB; TTL
+//	report rows         REPORT#<id>#<n%16>      ROWS#<list>#<n>                chunk n of a list: up to 1,000 rows,
+//	                                                                           gzip'd; TTL expiresAt
 //
 // <home> is the customer's distributor ("-" when the vendor sold it
 // directly), <shard> a hash of the organization modulo Shards, <reseller>
@@ -76,6 +79,25 @@
 //     their own so that the list reads heads only.
 //   - Identifiers never contain '#' (the import refuses them), so a prefix
 //     such as B#<reseller># cannot match another reseller's items.
+//   - A report snapshot is a head and chunks (reports.go). No item grows
+//     with what a partner grows: a chunk holds at most 1,000 rows and 300 KB
+//     before compression; the head holds no list of organizations (nothing
+//     reads it after the report is made) and an index of at most 64 KB per
+//     list (beyond, hundreds of thousands of rows, the index goes to INDEX#
+//     parts of 300 KB); the overview grows with the catalog only.
+//   - The chunks of a snapshot spread over 16 partition keys, chunk n under
+//     REPORT#<id>#<n mod 16>, because one partition takes at most 1,000 write
+//     units a second (one unit per KB of an item, rounded up). The large
+//     distributor's snapshot (100,000 rows) is 96 items of 2.24 MB, about
+//     2,200 units: under one key that took at least 2.2 s; over 16 keys each
+//     takes 6 chunks, about 140 units, 0.14 s if the keys fall on different
+//     partitions. The table's own bound is then what counts: a new on-demand
+//     table sustains 4,000 write units a second (0.56 s for the snapshot),
+//     and it scales up with the traffic it has seen. The chunks are written
+//     in 4 BatchWriteItem requests of 25 at once, then the head. Reads spread
+//     the same way, under 3,000 read units a second a partition: a page reads
+//     the head (11 KB here) and the chunks it serves (23 KB each), about 4.5
+//     units, where reading every chunk took 210.
 //
 // # Access patterns
 //
@@ -85,13 +107,22 @@
 //	POST /v1/reports, all                caller → Query CATALOG, Query VIEW#p#<s>         table  products + the blocks
 //	                                     begins_with B# for each shard (a reseller:              (about one per customer)
 //	                                     VIEW#<d>#<s> begins_with B#<r># for each d it
-//	                                     sells through) → BatchWrite ROWS#, Put #REPORT
+//	                                     sells through) → BatchWrite ROWS# (25 a request, in parallel), Put #REPORT
 //	POST /v1/reports, some               caller → BatchGet CUSTOMER#o → BatchGet blocks   table  customers + their blocks
 //	                                     → as above
-//	GET /v1/reports/{id}/<list>          caller → GetItem REPORT#id/#REPORT, Query        table  1 + chunks + pins + the
-//	                                     USER#u PIN#, Query PARTNER#p GONE# since the            page's notes (all notes
-//	                                     report, Query REPORT#id ROWS#<cat># → BatchGet          for a q search)
-//	                                     NOTE#k of the rows served
+//	GET /v1/reports/{id}/<list>          caller → at once GetItem REPORT#id/#REPORT (its  table  1 + the chunks the page
+//	                                     index; BatchGet INDEX# parts if any) → Query            needs + pins (+ their
+//	                                     PARTNER#p GONE# since the report; and Query             records and products) +
+//	                                     USER#u PIN# → if the page may hold pinned rows,         gone + the page's notes
+//	                                     BatchGet LICENSE#k/#LICENSE of the pins and             (all notes for a q
+//	                                     Query CATALOG (where their rows sit) → BatchGet         search)
+//	                                     REPORT#id#<n%16>/ROWS#<list>#<n> of the chunks
+//	                                     the index leaves (the cursor's on, skipping those
+//	                                     the filter excludes, and the pinned rows'), 25 a
+//	                                     request in parallel, in rounds as far as the page
+//	                                     needs (a q search may read every chunk) →
+//	                                     BatchGet NOTE#k of the rows served (a q search:
+//	                                     Query PARTNER#p NOTE# instead)
 //	GET /v1/licenses/{key}               caller → Query LICENSE#k SK < EVENT#, Query      table  record + kept deployments
 //	                                     CATALOG → GetItem the block's D# item, pins,            + 1 block + pins + 1 note
 //	                                     GetItem NOTE#k
@@ -183,14 +214,18 @@ type DynamoDB interface {
 type Store struct {
 	db    DynamoDB
 	table string
-	// Parallelism bounds the concurrent Queries of one call that reads many
-	// organizations.
+	// Parallelism bounds the concurrent requests of one call that reads
+	// many organizations or writes or reads many chunks of a report.
 	Parallelism int
+	// ReportChunkRows bounds the rows of a chunk of a report snapshot
+	// (DefaultReportChunkRows): smaller chunks make a page read fewer bytes
+	// and the snapshot's index larger.
+	ReportChunkRows int
 }
 
 // New returns a store on the named table.
 func New(db DynamoDB, table string) *Store {
-	return &Store{db: &counting{db}, table: table, Parallelism: 16}
+	return &Store{db: &counting{db}, table: table, Parallelism: 16, ReportChunkRows: DefaultReportChunkRows}
 }
 
 // Attribute names.
