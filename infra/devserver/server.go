@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	mux := http.NewServeMux()
 	today := clockFor(o.today)
 
-	st, users, dynamoEndpoint, err := openTable(ctx, o, today, log)
+	st, users, dynamoEndpoint, err := openTable(ctx, o, today, log, stderr)
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 // and returns the store and the endpoint. A table the server made gets the
 // demo (or -data); a table that was there already, on another emulator or
 // on AWS, is used as it is unless -data names a file to load into it.
-func openTable(ctx context.Context, o options, today func() license.Date, log *slog.Logger) (*store.Store, []web.DevUser, string, error) {
+func openTable(ctx context.Context, o options, today func() license.Date, log *slog.Logger, progress io.Writer) (*store.Store, []web.DevUser, string, error) {
 	endpoint := o.dynamoEndpoint
 	if endpoint == "" {
 		embedded, err := serveInternal(ctx, server.NewServer())
@@ -198,7 +198,7 @@ func openTable(ctx context.Context, o options, today func() license.Date, log *s
 	st := store.New(db, o.table)
 	var users []web.DevUser
 	if created || o.dataFile != "" {
-		ds, err := load(ctx, st, o.dataFile, today, log)
+		ds, err := load(ctx, st, o.dataFile, today, log, progress)
 		if err != nil {
 			return nil, nil, "", err
 		}
@@ -275,9 +275,10 @@ func clockFor(today string) func() license.Date {
 	return func() license.Date { return d }
 }
 
-// load imports the -data file, or the demo data set dated around today,
-// and returns what it loaded.
-func load(ctx context.Context, st *store.Store, file string, today func() license.Date, log *slog.Logger) (*dataset.Dataset, error) {
+// load imports the -data file, with its progress (items/s and the time
+// left) written to progress, or the demo data set dated around today, and
+// returns what it loaded.
+func load(ctx context.Context, st *store.Store, file string, today func() license.Date, log *slog.Logger, progress io.Writer) (*dataset.Dataset, error) {
 	var (
 		ds  *dataset.Dataset
 		err error
@@ -296,7 +297,12 @@ func load(ctx context.Context, st *store.Store, file string, today func() licens
 	if err != nil {
 		return nil, fmt.Errorf("data set %s: %w", orDemo(file), err)
 	}
-	res, err := st.Import(ctx, ds, store.ImportOptions{})
+	opts := store.ImportOptions{}
+	if file != "" {
+		log.Info("loading", "source", file, "licenses", len(ds.Licenses), "organizations", len(ds.Organizations))
+		opts.Progress = progress
+	}
+	res, err := st.Import(ctx, ds, opts)
 	if err != nil {
 		return nil, err
 	}

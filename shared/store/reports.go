@@ -168,20 +168,27 @@ func (s *Store) SaveReport(ctx context.Context, snap *report.Snapshot, onPrem, c
 		}
 	}
 	// Batches of 25 requests, in parallel: consecutive chunks are in
-	// different partitions, so each batch spreads over them.
-	batches := (len(reqs) + 24) / 25
-	err := s.parallel(ctx, batches, func(ctx context.Context, b int) error {
-		return s.batchWrite(ctx, reqs[b*25:min(len(reqs), (b+1)*25)], nil)
-	})
-	if err != nil {
-		return fmt.Errorf("save report %s rows: %w", snap.ID, err)
-	}
+	// different partitions, so each batch spreads over them. The head goes
+	// at the same time: nobody knows the report's id before SaveReport
+	// returns, so nobody can read a head whose chunks are still being
+	// written, and a snapshot that fails half-way is never named (its
+	// items expire with the TTL).
 	item, err := marshal(head)
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
-		return unavailable(err, "save report "+snap.ID)
+	batches := (len(reqs) + 24) / 25
+	err = s.parallel(ctx, batches+1, func(ctx context.Context, b int) error {
+		if b == batches {
+			if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
+				return unavailable(err, "save report "+snap.ID)
+			}
+			return nil
+		}
+		return s.batchWrite(ctx, reqs[b*25:min(len(reqs), (b+1)*25)], nil)
+	})
+	if err != nil {
+		return fmt.Errorf("save report %s: %w", snap.ID, err)
 	}
 	return nil
 }

@@ -94,7 +94,8 @@
 //     partitions. The table's own bound is then what counts: a new on-demand
 //     table sustains 4,000 write units a second (0.56 s for the snapshot),
 //     and it scales up with the traffic it has seen. The chunks are written
-//     in 4 BatchWriteItem requests of 25 at once, then the head. Reads spread
+//     in 4 BatchWriteItem requests of 25 and the head in a PutItem, all at
+//     once (nobody knows the id until they are written). Reads spread
 //     the same way, under 3,000 read units a second a partition: a page reads
 //     the head (11 KB here) and the chunks it serves (23 KB each), about 4.5
 //     units, where reading every chunk took 210.
@@ -107,7 +108,8 @@
 //	POST /v1/reports, all                caller → Query CATALOG, Query VIEW#p#<s>         table  products + the blocks
 //	                                     begins_with B# for each shard (a reseller:              (about one per customer)
 //	                                     VIEW#<d>#<s> begins_with B#<r># for each d it
-//	                                     sells through) → BatchWrite ROWS# (25 a request, in parallel), Put #REPORT
+//	                                     sells through) → at once BatchWrite ROWS# (25
+//	                                     a request) and Put #REPORT
 //	POST /v1/reports, some               caller → BatchGet CUSTOMER#o → BatchGet blocks   table  customers + their blocks
 //	                                     → as above
 //	GET /v1/reports/{id}/<list>          caller → at once GetItem REPORT#id/#REPORT (its  table  1 + the chunks the page
