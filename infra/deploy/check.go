@@ -334,6 +334,9 @@ func checkEnvironment(p *problems, t *Template, c Code) {
 		if v := Show(vars[config.ExportFunctionName]); v != "" && !names[v] {
 			p.addf("%s: %s is %q, the FunctionName of no function", f.id, config.ExportFunctionName, v)
 		}
+		if v, ok := vars["GOMEMLIMIT"]; ok && writesExports(vars) && "GOMEMLIMIT="+v != config.ExportMemoryLimit {
+			p.addf("%s: GOMEMLIMIT=%s, want the measured %s of config.ExportMemoryLimit", f.id, v, config.ExportMemoryLimit)
+		}
 		if v, ok := vars["GOMEMLIMIT"]; ok {
 			limit, err := memoryLimit(v)
 			switch {
@@ -345,6 +348,13 @@ func checkEnvironment(p *problems, t *Template, c Code) {
 		}
 		checkConfigurable(p, t, f.id, vars)
 	}
+}
+
+// writesExports reports whether a function with these variables writes
+// export workbooks.
+func writesExports(vars map[string]string) bool {
+	_, ok := vars[config.ExportBucket]
+	return ok
 }
 
 // goRuntime are the variables of the Go runtime, which a function may set

@@ -122,6 +122,9 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"a memory limit above the memory", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
 			fn(t, tpl, "ExportsFunction").Environment.Variables["GOMEMLIMIT"] = "2GiB"
 		}, "ExportsFunction: GOMEMLIMIT=2GiB is not below its MemorySize of 1024 MB"},
+		{"a memory limit apart from the measured one", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "ScheduledReportsFunction").Environment.Variables["GOMEMLIMIT"] = "64MiB"
+		}, "ScheduledReportsFunction: GOMEMLIMIT=64MiB, want the measured GOMEMLIMIT="},
 		{"the wrong table", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
 			globalEnv(tpl)["TABLE_NAME"] = "licenses"
 		}, `TABLE_NAME is "licenses", want "!Ref Table"`},

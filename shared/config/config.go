@@ -70,6 +70,12 @@ const (
 	// finished in its request; larger ones answer 202 and finish
 	// asynchronously, well clear of API Gateway's 29 seconds.
 	ExportSyncLimit = 10_000
+	// ExportMemoryLimit is the GOMEMLIMIT of the functions that write
+	// exports (template.yaml sets it; infra/deploy holds the two equal):
+	// above the live heap of the large tenant's export, measured by make
+	// bench (README, Performance), so that the garbage collector does not
+	// run without end near it, and well below the functions' memory.
+	ExportMemoryLimit = "GOMEMLIMIT=100MiB"
 )
 
 // Config is the functions' configuration.

@@ -4,20 +4,28 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/partnerportal/licenses/shared/config"
 	"github.com/partnerportal/licenses/shared/dataset"
 	"github.com/partnerportal/licenses/shared/demo"
 	"github.com/partnerportal/licenses/shared/httpapi"
+	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/portal"
 	"github.com/partnerportal/licenses/shared/store"
 	"github.com/partnerportal/licenses/shared/testenv"
+	"github.com/partnerportal/licenses/shared/workbook"
 )
 
 // BenchmarkRequests serves the read endpoints for a distributor with 400
@@ -130,7 +138,7 @@ func benchTenant(b *testing.B, doc dataset.Document) {
 		b.ReportMetric(float64(stats.ItemsRead.Load()), "ddb-items-read")
 		b.ReportMetric(elapsed.Seconds(), "s")
 	})
-	h := bareAPI(b, st).Handler(httpapi.Orgs, httpapi.Reports, httpapi.Licenses, httpapi.Pins)
+	h := exportingAPI(b, st).Handler(httpapi.Orgs, httpapi.Reports, httpapi.Licenses, httpapi.Pins, httpapi.Exports)
 	var user, partner string
 	for _, o := range doc.Organizations {
 		if o.Type == "distributor" {
@@ -203,6 +211,9 @@ func benchTenant(b *testing.B, doc dataset.Document) {
 		{"pins", "GET", "/v1/pins", nil, nil},
 		// Last: the user's pins stay.
 		{"report-page-first-2-pins", "GET", "/v1/reports/" + reportID + "/products", nil, pin},
+		// The whole export in this request (the Lambda function finishes a
+		// large one in an invocation of its own, with the same work).
+		{"export-all", "POST", "/v1/exports", map[string]any{"all": true}, nil},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -210,11 +221,71 @@ func benchTenant(b *testing.B, doc dataset.Document) {
 				c.setup(b)
 			}
 			m := testenv.StartMeter()
+			stop := peakHeap()
 			for i := 0; i < b.N; i++ {
 				_, stats := serve(b, c.method, c.path, c.body)
 				m.Add(stats)
 			}
+			heap := stop()
 			m.Report(b)
+			if c.path == "/v1/exports" {
+				b.ReportMetric(heap, "heap-MB")
+			}
 		})
 	}
+	// The export again, with the memory limit the template gives the export
+	// functions: the garbage collector's work under it shows in cpu-ms.
+	b.Run("export-all-"+exportMemoryLimit, func(b *testing.B) {
+		limit, err := memoryLimit(exportMemoryLimit)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
+		runtime.GC()
+		m := testenv.StartMeter()
+		stop := peakHeap()
+		for i := 0; i < b.N; i++ {
+			_, stats := serve(b, "POST", "/v1/exports", map[string]any{"all": true})
+			m.Add(stats)
+		}
+		heap := stop()
+		m.Report(b)
+		b.ReportMetric(heap, "heap-MB")
+	})
+}
+
+// exportMemoryLimit is the GOMEMLIMIT that template.yaml gives the export
+// functions.
+const exportMemoryLimit = config.ExportMemoryLimit
+
+// memoryLimit reads a GOMEMLIMIT=<n>MiB setting.
+func memoryLimit(setting string) (int64, error) {
+	var mib int64
+	if _, err := fmt.Sscanf(setting, "GOMEMLIMIT=%dMiB", &mib); err != nil {
+		return 0, fmt.Errorf("%s: %w", setting, err)
+	}
+	return mib << 20, nil
+}
+
+// exportingAPI is bareAPI with exports, into a bucket of the test S3,
+// finished in the request whatever their size.
+func exportingAPI(tb testing.TB, st *store.Store) *httpapi.API {
+	tb.Helper()
+	client := testenv.S3(tb, "bench-exports")
+	files, err := workbook.NewFiles(client, s3.NewPresignClient(client), "bench-exports", 15*time.Minute, time.Now)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc, err := portal.New(st, portal.Config{ExpiringWindow: license.DefaultExpiringWindow, Now: time.Now,
+		Today: func() license.Date { return testToday }, Log: quiet,
+		Exports: &portal.ExportConfig{Files: files, Retention: 7 * 24 * time.Hour, SyncLimit: 1 << 30}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	api, err := httpapi.New(svc, httpapi.Config{Log: quiet})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return api
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -194,8 +195,8 @@ func (s *Service) ReportPage(ctx context.Context, subject, reportID string, cate
 	if !id.Valid(reportID) {
 		return nil, fault.Errorf(fault.Invalid, "%q is not a report id", reportID)
 	}
-	// The snapshot's head (with the list's index), then what left the
-	// partner's view since it was made; at the same time the user's pins and
+	// At once: the snapshot's head (with the list's index), what left the
+	// partner's view in a snapshot's lifetime, and the user's pins with
 	// where the pinned rows are. Then the chunks the page needs, as far as
 	// it needs them.
 	var (
@@ -206,11 +207,15 @@ func (s *Service) ReportPage(ctx context.Context, subject, reportID string, cate
 		pinned []report.Position
 	)
 	g, gctx := errgroup.WithContext(ctx)
+	now := s.cfg.Now()
 	g.Go(func() (err error) {
-		if snap, list, err = s.store.ReportList(gctx, sc.Partner.ID, reportID, category, s.cfg.Now()); err != nil {
-			return err
-		}
-		gone, err = s.store.Gone(gctx, sc.Partner.ID, snap.GeneratedAt)
+		snap, list, err = s.store.ReportList(gctx, sc.Partner.ID, reportID, category, now)
+		return err
+	})
+	g.Go(func() (err error) {
+		// What left the view in a snapshot's lifetime; what left it
+		// before this one was made is sorted out below.
+		gone, err = s.store.Gone(gctx, sc.Partner.ID, now.Add(-report.Lifetime))
 		return err
 	})
 	g.Go(func() (err error) {
@@ -223,7 +228,7 @@ func (s *Service) ReportPage(ctx context.Context, subject, reportID string, cate
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	v.gone = gone
+	v.gone, v.since = gone, snap.GeneratedAt
 	r.UseReportDefault(snap.IncludeExpired)
 	p := report.NewPager(list.Index, v.report(), r, pinned)
 	if err := s.store.ServePage(ctx, list, p); err != nil {
@@ -240,7 +245,8 @@ func (s *Service) ReportPage(ctx context.Context, subject, reportID string, cate
 type personalization struct {
 	pins  map[string]bool
 	notes map[string]license.Note // nil until read
-	gone  store.Gone              // what left the partner's view since the snapshot
+	gone  store.Gone              // what left the partner's view lately
+	since time.Time               // when the snapshot was made
 }
 
 // view reads the user's pins and, when allNotes is set (a search that looks
@@ -295,8 +301,8 @@ func (s *Service) withNotes(ctx context.Context, sc *access.Scope, p personaliza
 // are left out: a snapshot outlives changes of who sells to whom.
 func (p personalization) report() report.View {
 	v := report.View{Pins: p.pins, Notes: p.notes}
-	if len(p.gone.Orgs)+len(p.gone.Licenses) > 0 {
-		v.Visible = func(r *report.Row) bool { return !p.gone.Hides(r.OrganizationID, r.LicenseKey) }
+	if !p.gone.Empty() {
+		v.Visible = func(r *report.Row) bool { return !p.gone.Hides(r.OrganizationID, r.LicenseKey, p.since) }
 	}
 	return v
 }

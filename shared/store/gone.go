@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,18 +31,30 @@ const goneLifetime = 48 * time.Hour
 // 400 KB (ids are at most 200 bytes).
 const maxGoneIDs = 1000
 
-// Gone is what left a partner's view since a time.
+// Gone is what left a partner's view, each with the time it left (the
+// latest, if more than once).
 type Gone struct {
-	Orgs, Licenses map[string]bool
+	Orgs, Licenses map[string]time.Time
 }
 
-// Hides reports whether a row of the license under the organization is gone.
-func (g Gone) Hides(orgID, licenseKey string) bool { return g.Orgs[orgID] || g.Licenses[licenseKey] }
+// Hides reports whether a row of the license under the organization left
+// the view at since or after.
+func (g Gone) Hides(orgID, licenseKey string, since time.Time) bool {
+	o, ok := g.Orgs[orgID]
+	if ok && !o.Before(since) {
+		return true
+	}
+	l, ok := g.Licenses[licenseKey]
+	return ok && !l.Before(since)
+}
 
-// Gone returns what left the partner's view after since: one Query, which
-// finds nothing on most days.
+// Empty reports whether nothing left the view.
+func (g Gone) Empty() bool { return len(g.Orgs)+len(g.Licenses) == 0 }
+
+// Gone returns what left the partner's view at since or after: one Query,
+// which finds nothing on most days. Gone items last goneLifetime.
 func (s *Store) Gone(ctx context.Context, partnerID string, since time.Time) (Gone, error) {
-	g := Gone{Orgs: map[string]bool{}, Licenses: map[string]bool{}}
+	g := Gone{Orgs: map[string]time.Time{}, Licenses: map[string]time.Time{}}
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
 		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
@@ -49,15 +62,28 @@ func (s *Store) Gone(ctx context.Context, partnerID string, since time.Time) (Go
 			":pk": str(pkPartner + partnerID), ":from": str(skGone + since.UTC().Format(eventTimeLayout)), ":to": str(skGone + "~"),
 		},
 	}
+	later := func(m map[string]time.Time, id string, at time.Time) {
+		if t, ok := m[id]; !ok || at.After(t) {
+			m[id] = at
+		}
+	}
 	err := s.query(ctx, in, func(item map[string]types.AttributeValue) error {
 		it, err := unmarshal[goneItem](item)
+		if err != nil {
+			return err
+		}
+		stamp, _, _ := strings.Cut(strings.TrimPrefix(it.SK, skGone), "#")
+		at, err := time.Parse(eventTimeLayout, stamp)
+		if err != nil {
+			return fmt.Errorf("gone item %s: %w", it.SK, err)
+		}
 		for _, o := range it.Orgs {
-			g.Orgs[o] = true
+			later(g.Orgs, o, at)
 		}
 		for _, l := range it.Licenses {
-			g.Licenses[l] = true
+			later(g.Licenses, l, at)
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return g, fmt.Errorf("gone from %s: %w", partnerID, err)

@@ -226,8 +226,15 @@ func TestImportMove(t *testing.T) {
 				t.Errorf("record after the move: %+v, %v", rec, err)
 			}
 			gone, err := w.s.Gone(w.ctx, "res-a", importNow)
-			if err != nil || !gone.Orgs["cust-main"] || !gone.Orgs["cust-sub"] {
+			_, main := gone.Orgs["cust-main"]
+			_, sub := gone.Orgs["cust-sub"]
+			if err != nil || !main || !sub {
 				t.Errorf("gone from res-a = %+v, %v", gone, err)
+			}
+			// A snapshot made before the move hides the organization; one
+			// made after it does not (it was never in it).
+			if !gone.Hides("cust-main", "", moved) || gone.Hides("cust-main", "", moved.Add(time.Second)) {
+				t.Errorf("gone from res-a = %+v: hides cust-main from a snapshot of %v, but not of 1 s later?", gone, moved)
 			}
 			if r, _ := w.s.Organization(w.ctx, "res-a"); r.Customers != 0 {
 				t.Errorf("res-a counts %d customers", r.Customers)

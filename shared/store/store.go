@@ -113,9 +113,9 @@
 //	POST /v1/reports, some               caller → BatchGet CUSTOMER#o → BatchGet blocks   table  customers + their blocks
 //	                                     → as above
 //	GET /v1/reports/{id}/<list>          caller → at once GetItem REPORT#id/#REPORT (its  table  1 + the chunks the page
-//	                                     index; BatchGet INDEX# parts if any) → Query            needs + pins (+ their
-//	                                     PARTNER#p GONE# since the report; and Query             records and products) +
-//	                                     USER#u PIN# → if the page may hold pinned rows,         gone + the page's notes
+//	                                     index; BatchGet INDEX# parts if any), Query             needs + pins (+ their
+//	                                     PARTNER#p GONE# of the last report.Lifetime, and        records and products) +
+//	                                     Query USER#u PIN# → if the page may hold pinned rows,   gone + the page's notes
 //	                                     BatchGet LICENSE#k/#LICENSE of the pins and             (all notes for a q
 //	                                     Query CATALOG (where their rows sit) → BatchGet         search)
 //	                                     REPORT#id#<n%16>/ROWS#<list>#<n> of the chunks

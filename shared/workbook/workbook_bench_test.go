@@ -17,6 +17,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/partnerportal/licenses/shared/access"
+	"github.com/partnerportal/licenses/shared/config"
 	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/report"
 	"github.com/partnerportal/licenses/shared/workbook"
@@ -214,7 +215,7 @@ func workbookVariant(name string, zipLevel int, streamZip bool, tmpDir string) v
 // product's setting; the other Workbook variants change one knob each.
 // exportMemoryLimit is the GOMEMLIMIT that template.yaml gives the functions
 // that write exports; the product variant runs with it, as deployed.
-const exportMemoryLimit = "GOMEMLIMIT=100MiB"
+const exportMemoryLimit = config.ExportMemoryLimit
 
 func writeWorkbook(w io.Writer) error {
 	wb, err := workbook.NewWorkbook()
