@@ -24,6 +24,15 @@ type Stats struct {
 	// BytesWritten sums the sizes of the items put (updates and deletes
 	// count none): what write capacity is charged on, 1 KB a unit.
 	BytesWritten atomic.Int64
+	// ReadHalfUnits and WriteUnits are the capacity units DynamoDB charges
+	// for the work, as its pricing counts them: a read unit is 4 KB read
+	// strongly consistent (half of one eventually consistent), an item's
+	// size rounded up for GetItem and BatchGetItem and a whole response
+	// page's for Query; a write unit is 1 KB of an item put, rounded up,
+	// twice in a transaction. An update or delete counts one unit (its
+	// item's size is not known here): a floor, not an estimate.
+	ReadHalfUnits atomic.Int64
+	WriteUnits    atomic.Int64
 
 	mu    sync.Mutex
 	spans [][2]time.Time
@@ -70,10 +79,35 @@ func statsFrom(ctx context.Context) *Stats {
 // counting counts requests and items in the Stats of the request's context.
 type counting struct{ DynamoDB }
 
-// put counts the size of an item written whole.
-func (c *counting) put(ctx context.Context, item map[string]types.AttributeValue) {
+// ReadUnits is the read capacity units of the work.
+func (s *Stats) ReadUnits() float64 { return float64(s.ReadHalfUnits.Load()) / 2 }
+
+// put counts the size of an item written whole, and its write units
+// (factor 2 in a transaction).
+func (c *counting) put(ctx context.Context, item map[string]types.AttributeValue, factor int64) {
 	if s := statsFrom(ctx); s != nil {
-		s.BytesWritten.Add(int64(ItemSize(item)))
+		size := int64(ItemSize(item))
+		s.BytesWritten.Add(size)
+		s.WriteUnits.Add(factor * max(1, (size+1023)/1024))
+	}
+}
+
+// changed counts the write units of an update or delete: one, a floor.
+func (c *counting) changed(ctx context.Context, factor int64) {
+	if s := statsFrom(ctx); s != nil {
+		s.WriteUnits.Add(factor)
+	}
+}
+
+// read counts the read units of bytes read as one unit of reading (an item,
+// or a Query's page).
+func (c *counting) read(ctx context.Context, bytes int, consistent *bool) {
+	if s := statsFrom(ctx); s != nil {
+		half := int64(1)
+		if consistent != nil && *consistent {
+			half = 2
+		}
+		s.ReadHalfUnits.Add(half * max(1, (int64(bytes)+4095)/4096))
 	}
 }
 
@@ -102,6 +136,9 @@ func (c *counting) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...
 	if err == nil && out.Item != nil {
 		items = append(items, out.Item)
 	}
+	if err == nil {
+		c.read(ctx, ItemSize(out.Item), in.ConsistentRead)
+	}
 	c.add(ctx, start, items, 0)
 	return out, err
 }
@@ -110,7 +147,7 @@ func (c *counting) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...
 	start := time.Now()
 	out, err := c.DynamoDB.PutItem(ctx, in, o...)
 	c.add(ctx, start, nil, 1)
-	c.put(ctx, in.Item)
+	c.put(ctx, in.Item, 1)
 	return out, err
 }
 
@@ -118,6 +155,7 @@ func (c *counting) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput,
 	start := time.Now()
 	out, err := c.DynamoDB.DeleteItem(ctx, in, o...)
 	c.add(ctx, start, nil, 1)
+	c.changed(ctx, 1)
 	return out, err
 }
 
@@ -125,6 +163,7 @@ func (c *counting) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput,
 	start := time.Now()
 	out, err := c.DynamoDB.UpdateItem(ctx, in, o...)
 	c.add(ctx, start, nil, 1)
+	c.changed(ctx, 1)
 	return out, err
 }
 
@@ -138,6 +177,11 @@ func (c *counting) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func
 		if s := statsFrom(ctx); s != nil && int(out.ScannedCount) > len(items) {
 			s.ItemsRead.Add(int64(int(out.ScannedCount) - len(items)))
 		}
+		size := 0
+		for _, it := range items {
+			size += ItemSize(it)
+		}
+		c.read(ctx, size, in.ConsistentRead)
 	}
 	c.add(ctx, start, items, 0)
 	return out, err
@@ -151,6 +195,15 @@ func (c *counting) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemIn
 		for _, its := range out.Responses {
 			items = append(items, its...)
 		}
+		consistent := false
+		for _, ka := range in.RequestItems {
+			if ka.ConsistentRead != nil && *ka.ConsistentRead {
+				consistent = true
+			}
+		}
+		for _, it := range items {
+			c.read(ctx, ItemSize(it), &consistent)
+		}
 	}
 	c.add(ctx, start, items, 0)
 	return out, err
@@ -162,7 +215,9 @@ func (c *counting) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteIt
 		n += len(reqs)
 		for _, r := range reqs {
 			if r.PutRequest != nil {
-				c.put(ctx, r.PutRequest.Item)
+				c.put(ctx, r.PutRequest.Item, 1)
+			} else {
+				c.changed(ctx, 1)
 			}
 		}
 	}
@@ -178,7 +233,9 @@ func (c *counting) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 	c.add(ctx, start, nil, len(in.TransactItems))
 	for _, it := range in.TransactItems {
 		if it.Put != nil {
-			c.put(ctx, it.Put.Item)
+			c.put(ctx, it.Put.Item, 2)
+		} else {
+			c.changed(ctx, 2)
 		}
 	}
 	return out, err

@@ -14,6 +14,7 @@ import (
 // bench measures CPU against an emulator in another process).
 type Meter struct {
 	requests, items, bytes, written, bytesWritten, chain int64
+	readHalfUnits, writeUnits                            int64
 	cpu                                                  time.Duration
 }
 
@@ -28,11 +29,14 @@ func (m *Meter) Add(s *store.Stats) {
 	m.written += s.Written.Load()
 	m.bytesWritten += s.BytesWritten.Load()
 	m.chain += int64(s.Chain())
+	m.readHalfUnits += s.ReadHalfUnits.Load()
+	m.writeUnits += s.WriteUnits.Load()
 }
 
 // Report reports the figures per operation: ddb-requests/op, ddb-items/op,
 // ddb-KB/op (read), ddb-chain/op (the longest run of requests made one
-// after another), written items and KB when there are any, and cpu-ms/op.
+// after another), ddb-RRU/op (read capacity units), written items, KB and
+// write units when there are any, and cpu-ms/op.
 func (m *Meter) Report(b *testing.B) {
 	b.Helper()
 	cpu := processCPU() - m.cpu
@@ -41,9 +45,11 @@ func (m *Meter) Report(b *testing.B) {
 	b.ReportMetric(float64(m.items)/n, "ddb-items/op")
 	b.ReportMetric(float64(m.bytes)/1000/n, "ddb-KB/op")
 	b.ReportMetric(float64(m.chain)/n, "ddb-chain/op")
+	b.ReportMetric(float64(m.readHalfUnits)/2/n, "ddb-RRU/op")
 	if m.written > 0 {
 		b.ReportMetric(float64(m.written)/n, "ddb-written/op")
 		b.ReportMetric(float64(m.bytesWritten)/1000/n, "ddb-KB-written/op")
+		b.ReportMetric(float64(m.writeUnits)/n, "ddb-WRU/op")
 	}
 	b.ReportMetric(float64(cpu.Microseconds())/1000/n, "cpu-ms/op")
 }
