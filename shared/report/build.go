@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -38,34 +39,78 @@ func Rows(listings []Listing, products map[string]license.Product, today license
 		n += len(listings[i].Licenses)
 	}
 	onPrem = make([]Row, 0, n)
-	for i := range listings {
-		ls := &listings[i]
-		for j := range ls.Licenses {
-			l := &ls.Licenses[j]
-			p, ok := products[l.ProductID]
-			if !ok || !p.VisibleToPartners {
-				continue
+	// The listings in order of their organizations' names: then each run of
+	// listings with the same name (one, but for namesakes) is sorted on its
+	// own, which costs far less than sorting every row against every other.
+	order := make([]int, len(listings))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(listings[a].Org.Name, listings[b].Org.Name) })
+	for start := 0; start < len(order); {
+		end := start + 1
+		for end < len(order) && listings[order[end]].Org.Name == listings[order[start]].Org.Name {
+			end++
+		}
+		if end == start+1 {
+			// One organization: its licenses in order of product name and
+			// key, sorted as indexes rather than as rows, which are large.
+			ls := &listings[order[start]]
+			idx := make([]int, len(ls.Licenses))
+			for i := range idx {
+				idx[i] = i
 			}
-			r := Row{
-				LicenseKey: l.Key, ProductID: p.ID, ProductName: p.Name, Category: p.Category,
-				OrganizationID: ls.Org.ID, OrganizationName: ls.Org.Name, Reseller: ls.Reseller,
-				Status: license.StatusOn(l.ExpirationDate, today, window), Type: l.Type,
-				StartDate: l.StartDate, ExpirationDate: l.ExpirationDate, CustomerNote: l.CustomerNote,
-			}
-			if p.Category == license.CloudService {
-				if l.ScanLimit != nil {
-					r.ScanLimit = *l.ScanLimit
+			slices.SortFunc(idx, func(a, b int) int {
+				la, lb := &ls.Licenses[a], &ls.Licenses[b]
+				if c := strings.Compare(products[la.ProductID].Name, products[lb.ProductID].Name); c != 0 {
+					return c
 				}
-				r.ScansUsed = l.ScansUsed
-				cloud = append(cloud, r)
-			} else {
-				r.Deployed, r.Purchased = l.Deployed, l.Purchased()
-				onPrem = append(onPrem, r)
+				return strings.Compare(la.Key, lb.Key)
+			})
+			onPrem, cloud = appendRows(onPrem, cloud, ls, idx, products, today, window)
+			start = end
+			continue
+		}
+		fromPrem, fromCloud := len(onPrem), len(cloud)
+		for _, i := range order[start:end] {
+			onPrem, cloud = appendRows(onPrem, cloud, &listings[i], nil, products, today, window)
+		}
+		Sort(onPrem[fromPrem:])
+		Sort(cloud[fromCloud:])
+		start = end
+	}
+	return onPrem, cloud
+}
+
+// appendRows appends the rows of one listing to the on-prem and cloud
+// lists, in the order of idx (the listing's order when nil).
+func appendRows(onPrem, cloud []Row, ls *Listing, idx []int, products map[string]license.Product, today license.Date, window int) ([]Row, []Row) {
+	for j := range ls.Licenses {
+		if idx != nil {
+			j = idx[j]
+		}
+		l := &ls.Licenses[j]
+		p, ok := products[l.ProductID]
+		if !ok || !p.VisibleToPartners {
+			continue
+		}
+		r := Row{
+			LicenseKey: l.Key, ProductID: p.ID, ProductName: p.Name, Category: p.Category,
+			OrganizationID: ls.Org.ID, OrganizationName: ls.Org.Name, Reseller: ls.Reseller,
+			Status: license.StatusOn(l.ExpirationDate, today, window), Type: l.Type,
+			StartDate: l.StartDate, ExpirationDate: l.ExpirationDate, CustomerNote: l.CustomerNote,
+		}
+		if p.Category == license.CloudService {
+			if l.ScanLimit != nil {
+				r.ScanLimit = *l.ScanLimit
 			}
+			r.ScansUsed = l.ScansUsed
+			cloud = append(cloud, r)
+		} else {
+			r.Deployed, r.Purchased = l.Deployed, l.Purchased()
+			onPrem = append(onPrem, r)
 		}
 	}
-	Sort(onPrem)
-	Sort(cloud)
 	return onPrem, cloud
 }
 
