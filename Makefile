@@ -129,15 +129,19 @@ lambda-smoke: build
 bench:
 	$(GO) test -run '^$$' -bench 'ReportLarge|PageLarge|PagerLarge' -benchmem ./shared/report
 	$(GO) test -run '^$$' -bench 'SnapshotRows' -benchmem ./shared/store
+	@infra/testenv/versitygw.sh install
 	@infra/testenv/dynalite.sh start $(STATE) >/dev/null
-	@trap 'infra/testenv/dynalite.sh stop $(STATE); infra/testenv/moto.sh stop $(STATE)' EXIT; \
+	@trap 'infra/testenv/dynalite.sh stop $(STATE); infra/testenv/moto.sh stop $(STATE); infra/testenv/versitygw.sh stop $(STATE)' EXIT; \
 	infra/testenv/moto.sh start $(STATE) >/dev/null; \
-	export TEST_DYNAMODB_ENDPOINT=$$(cat $(STATE)/dynalite.endpoint) TEST_SES_ENDPOINT=$$(cat $(STATE)/moto.endpoint); \
+	infra/testenv/versitygw.sh start $(STATE) >/dev/null; \
+	export TEST_DYNAMODB_ENDPOINT=$$(cat $(STATE)/dynalite.endpoint) TEST_SES_ENDPOINT=$$(cat $(STATE)/moto.endpoint) \
+	  TEST_S3_ENDPOINT=$$(cat $(STATE)/versitygw.endpoint) TEST_S3_ACCESS_KEY=$$(cat $(STATE)/versitygw.access_key) \
+	  TEST_S3_SECRET_KEY=$$(cat $(STATE)/versitygw.secret_key); \
 	  $(GO) test -run '^$$' -bench 'Requests' -benchtime 10x ./shared/httpapi && \
 	  $(GO) test -run '^$$' -bench 'SaveReportLarge|ReportPageLarge' -benchtime 5x ./shared/store && \
 	  $(GO) test -run '^$$' -bench 'LargeTenant' -benchtime 3x -timeout 60m ./shared/httpapi && \
 	  $(GO) test -run '^$$' -bench 'NotifyLarge' -benchtime 1x -timeout 30m ./shared/httpapi
-	$(GO) test -run '^$$' -bench 'WorkbookRSS/(Workbook|Workbook-no-memory-limit|CellByCell-SetCellValue|CellByCell-SetSheetRow)$$' -benchtime 1x -timeout 30m ./shared/export
+	$(GO) test -run '^$$' -bench 'WorkbookRSS/(Workbook|Workbook-no-memory-limit|CellByCell-SetCellValue|CellByCell-SetSheetRow)$$' -benchtime 1x -timeout 30m ./shared/workbook
 
 ## bench-minidyn: the minidyn fork against v0.8.2 as released, through the
 ## SDK (a BatchWriteItem of 100,000 items, Queries and a transaction in a

@@ -121,7 +121,7 @@ func TestChecksCatchMistakes(t *testing.T) {
 		}, "OrgsFunction: environment sets EXPORT_BUCKET, which the function does not read"},
 		{"a memory limit above the memory", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
 			fn(t, tpl, "ExportsFunction").Environment.Variables["GOMEMLIMIT"] = "2GiB"
-		}, "ExportsFunction: GOMEMLIMIT=2GiB is not below its MemorySize of 1024 MB"},
+		}, "ExportsFunction: GOMEMLIMIT=2GiB is not below its MemorySize of 2048 MB"},
 		{"a memory limit apart from the measured one", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
 			fn(t, tpl, "ScheduledReportsFunction").Environment.Variables["GOMEMLIMIT"] = "64MiB"
 		}, "ScheduledReportsFunction: GOMEMLIMIT=64MiB, want the measured GOMEMLIMIT="},

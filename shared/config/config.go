@@ -75,7 +75,7 @@ const (
 	// above the live heap of the large tenant's export, measured by make
 	// bench (README, Performance), so that the garbage collector does not
 	// run without end near it, and well below the functions' memory.
-	ExportMemoryLimit = "GOMEMLIMIT=100MiB"
+	ExportMemoryLimit = "GOMEMLIMIT=1536MiB"
 )
 
 // Config is the functions' configuration.
