@@ -135,9 +135,9 @@ func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, fn func(map[
 	return nil
 }
 
-// batchGet reads the items with the given keys, 100 a request, retrying keys
-// DynamoDB leaves unprocessed, and hands each item found to fn. fn is never
-// called concurrently.
+// batchGet reads the items with the given keys, 100 a request and the
+// requests at once, retrying keys DynamoDB leaves unprocessed, and hands
+// each item found to fn. fn is never called concurrently.
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool, fn func(map[string]types.AttributeValue) error) error {
 	// DynamoDB refuses a batch that names a key twice.
 	seen := make(map[string]bool, len(keys))
@@ -149,8 +149,11 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 		}
 	}
 	keys = unique
-	for start := 0; start < len(keys); start += 100 {
-		pending := keys[start:min(start+100, len(keys))]
+	// Batches of 100 at once; fn takes their items one at a time.
+	var mu sync.Mutex
+	batches := (len(keys) + 99) / 100
+	return s.parallel(ctx, batches, func(ctx context.Context, b int) error {
+		pending := keys[b*100 : min((b+1)*100, len(keys))]
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt == maxBatchAttempts {
 				return unavailable(fmt.Errorf("batch get: %d keys still unprocessed after %d attempts: %w", len(pending), attempt, errUnprocessed), "batch get")
@@ -166,15 +169,18 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 			if err != nil {
 				return unavailable(err, "batch get")
 			}
+			mu.Lock()
 			for _, item := range out.Responses[s.table] {
 				if err := fn(item); err != nil {
+					mu.Unlock()
 					return err
 				}
 			}
+			mu.Unlock()
 			pending = out.UnprocessedKeys[s.table].Keys
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // parallel runs fn(0) to fn(n-1), s.Parallelism at a time, and returns the
