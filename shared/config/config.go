@@ -35,6 +35,10 @@ const (
 	// ExportFunctionName is the function that finishes large exports
 	// asynchronously; empty means exports finish in the request.
 	ExportFunctionName = "EXPORT_FUNCTION_NAME"
+	// IngestBucket is the bucket the licensing system drops import
+	// documents into, under imports/; the import function writes their
+	// outcome under results/ of the same bucket.
+	IngestBucket = "INGEST_BUCKET"
 	// MailFrom is the address the functions that send e-mail send from,
 	// one the mail service (Amazon SES) lets them send from.
 	MailFrom = "MAIL_FROM"
@@ -50,12 +54,13 @@ const (
 
 // The variables by who sets them, for template.yaml and its test: every
 // function reads Common; the functions that write exports also read Export,
-// those that send e-mail Mail; Local is set only when running against
+// those that send e-mail Mail, the import function Import; Local is set only when running against
 // emulators, never by the template.
 var (
 	Common = []string{TableName, ExpiringWindowDays, LogLevel}
 	Export = []string{ExportBucket, ExportURLMinutes, ExportRetentionDays, ExportFunctionName}
 	Mail   = []string{MailFrom, PortalURL}
+	Import = []string{IngestBucket}
 	Local  = []string{DynamoDBEndpoint, S3Endpoint, SESEndpoint}
 )
 
@@ -89,6 +94,7 @@ type Config struct {
 	ExportFunction    string
 	MailFrom          string
 	PortalURL         string
+	IngestBucket      string
 	DynamoDBEndpoint  string
 	S3Endpoint        string
 	SESEndpoint       string
@@ -107,6 +113,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		ExportFunction:    getenv(ExportFunctionName),
 		MailFrom:          getenv(MailFrom),
 		PortalURL:         getenv(PortalURL),
+		IngestBucket:      getenv(IngestBucket),
 		DynamoDBEndpoint:  getenv(DynamoDBEndpoint),
 		S3Endpoint:        getenv(S3Endpoint),
 		SESEndpoint:       getenv(SESEndpoint),

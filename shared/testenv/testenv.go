@@ -29,6 +29,7 @@ import (
 	"github.com/truora/minidyn/server"
 
 	"github.com/partnerportal/licenses/shared/awsconf"
+	"github.com/partnerportal/licenses/shared/dataset"
 	"github.com/partnerportal/licenses/shared/store"
 )
 
@@ -125,4 +126,20 @@ func Store(tb testing.TB) *store.Store {
 	tb.Helper()
 	db := DynamoDB(tb)
 	return store.New(db, Table(tb, db))
+}
+
+// StoreLoaded returns a store on a new table with doc imported into it:
+// the state a document should leave, to compare other ways of loading it
+// with.
+func StoreLoaded(tb testing.TB, doc dataset.Document) *store.Store {
+	tb.Helper()
+	ds, err := dataset.Check(&doc)
+	if err != nil {
+		tb.Fatalf("data set: %v", err)
+	}
+	st := Store(tb)
+	if _, err := st.Import(context.Background(), ds, store.ImportOptions{}); err != nil {
+		tb.Fatalf("import: %v", err)
+	}
+	return st
 }
