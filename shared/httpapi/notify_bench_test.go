@@ -2,9 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,31 +47,12 @@ func BenchmarkNotifyLarge(b *testing.B) {
 	run := func(b *testing.B, day license.Date) {
 		at := day.Time().Add(7 * time.Hour)
 		clock.set(at)
-		var peak atomic.Uint64
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var m runtime.MemStats
-			for {
-				runtime.ReadMemStats(&m)
-				if m.HeapInuse > peak.Load() {
-					peak.Store(m.HeapInuse)
-				}
-				select {
-				case <-stop:
-					return
-				case <-time.After(20 * time.Millisecond):
-				}
-			}
-		}()
+		stopHeap := peakHeap()
 		ctx, stats := store.WithStats(context.Background())
 		start := time.Now()
 		ids, err := e.portal.Notify(ctx, at)
 		took := time.Since(start)
-		close(stop)
-		wg.Wait()
+		heap := stopHeap()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -92,7 +70,7 @@ func BenchmarkNotifyLarge(b *testing.B) {
 		b.ReportMetric(float64(stats.Written.Load()), "ddb-items-written/run")
 		b.ReportMetric(float64(len(ids)), "digests/run")
 		b.ReportMetric(float64(licenses), "rows/run")
-		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+		b.ReportMetric(heap, "peak-heap-MiB")
 	}
 	steps := []struct {
 		name string
