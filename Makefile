@@ -89,6 +89,7 @@ build-SubscriptionsFunction:    ; $(call lambda,subscriptions,$(ARTIFACTS_DIR))
 build-ScheduledReportsFunction: ; $(call lambda,scheduled-reports,$(ARTIFACTS_DIR))
 build-NotificationsFunction:    ; $(call lambda,notifications,$(ARTIFACTS_DIR))
 build-NotifierFunction:         ; $(call lambda,notifier,$(ARTIFACTS_DIR))
+build-ImportFunction:           ; $(call lambda,import,$(ARTIFACTS_DIR))
 
 ## build: every function as `sam build` builds it, through the same targets,
 ## into .build/arm64/<function>/bootstrap, and their sizes.

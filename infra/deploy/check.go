@@ -39,6 +39,9 @@ type Code struct {
 	// ExportWriters are the functions that write exports, which read
 	// config.Export besides config.Common.
 	ExportWriters []string
+	// Importers are the functions that S3 invokes with the documents of
+	// the ingest bucket, which read config.Import besides config.Common.
+	Importers []string
 	// MailSenders are the functions that send e-mail through SES, which
 	// read config.Mail.
 	MailSenders []string
@@ -65,6 +68,7 @@ func ReadCode(root string) (Code, error) {
 		Schedules:     map[string]string{"scheduled-reports": "rate(1 hour)", "notifier": "cron(0 7 * * ? *)"},
 		ExportWriters: []string{"exports", "scheduled-reports"},
 		MailSenders:   []string{"scheduled-reports", "notifier"},
+		Importers:     []string{"import"},
 		Leases: map[string]time.Duration{"exports": export.StaleAfter, "scheduled-reports": export.StaleAfter,
 			"notifier": notification.StaleAfter},
 		Table: store.TableDefinition(""),
@@ -90,6 +94,9 @@ func (c Code) Env(function string) []string {
 	if slices.Contains(c.MailSenders, function) {
 		env = append(env, config.Mail...)
 	}
+	if slices.Contains(c.Importers, function) {
+		env = append(env, config.Import...)
+	}
 	return env
 }
 
@@ -112,6 +119,7 @@ func Check(t *Template, c Code) []string {
 	checkAPI(&p, t, c)
 	checkTable(&p, t, c)
 	checkBucket(&p, t)
+	checkIngest(&p, t, c)
 	checkPage(&p, t)
 	checkLogGroups(&p, t)
 	checkPolicies(&p, t)
@@ -261,6 +269,8 @@ func checkRoutes(p *problems, t *Template, c Code) {
 				if v := Show(ev.PayloadFormatVersion); v != "" && v != "2.0" {
 					p.addf("%s: event %s has PayloadFormatVersion %s; httpapi.LambdaHandler reads 2.0", f.id, name, v)
 				}
+			case e.Type == "S3" && slices.Contains(c.Importers, f.folder):
+				// checkIngest holds it to the bucket and the prefix.
 			case e.Type == "Schedule" && e.Properties != nil && e.Properties.ScheduleEvent != nil:
 				schedules++
 				want, ok := c.Schedules[f.folder]
@@ -298,6 +308,7 @@ func checkEnvironment(p *problems, t *Template, c Code) {
 		config.TableName:           table,
 		config.ExpiringWindowDays:  "!Ref ExpiringWindowDays",
 		config.ExportBucket:        bucket,
+		config.IngestBucket:        ingestBucketName,
 		config.ExportURLMinutes:    "!Ref ExportUrlMinutes",
 		config.ExportRetentionDays: "!Ref ExportRetentionDays",
 		config.MailFrom:            "!Ref MailFrom",
@@ -746,8 +757,9 @@ func checkLogGroups(p *problems, t *Template) {
 
 func checkOutputs(p *problems, t *Template) {
 	want := map[string]string{
-		"TableName":  "!Ref " + t.single(p, "AWS::DynamoDB::Table"),
-		"BucketName": "!Ref " + t.exportBucket(p),
+		"TableName":        "!Ref " + t.single(p, "AWS::DynamoDB::Table"),
+		"BucketName":       "!Ref " + t.exportBucket(p),
+		"IngestBucketName": "!Ref " + t.ingestBucket(p),
 	}
 	for _, name := range sortedKeys(want) {
 		if o, ok := t.Outputs[name]; !ok || Show(o.Value) != want[name] {

@@ -92,6 +92,11 @@ func CheckSamconfig(t *Template, data []byte) []string {
 				p.addf("samconfig.toml: [%s] sets no %s", env, key)
 			}
 		}
+		// The ingest bucket is named <stack>-ingest-<account>: a bucket
+		// name is lowercase, at most 63 characters, with a 12-digit account.
+		if name := lookup("stack_name"); name != "" && !ingestStackName.MatchString(name) {
+			p.addf("samconfig.toml: [%s] stack_name %q cannot name the ingest bucket (%s): lowercase letters, digits and hyphens, at most 43", env, name, ingestBucketName)
+		}
 		if caps := strings.Fields(lookup("capabilities")); !slices.Contains(caps, "CAPABILITY_IAM") && !slices.Contains(caps, "CAPABILITY_NAMED_IAM") {
 			p.addf("samconfig.toml: [%s] capabilities must include CAPABILITY_IAM: SAM makes a role per function", env)
 		}
@@ -115,6 +120,9 @@ func CheckSamconfig(t *Template, data []byte) []string {
 	}
 	return p
 }
+
+// ingestStackName is a stack name that names a valid ingest bucket.
+var ingestStackName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,42}$`)
 
 // parseSamconfig reads the part of TOML that samconfig.toml uses: tables
 // ([default.deploy.parameters]) of keys with a string, boolean or number

@@ -64,3 +64,13 @@ func loadData(t testing.TB, st *store.Store) {
 		t.Fatalf("import: %v", err)
 	}
 }
+
+// testdataDocument returns testdata/data.json, the document loadData loads.
+func testdataDocument(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/data.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -149,7 +149,6 @@ func checkPolicies(p *problems, t *Template) {
 		if f.Environment != nil {
 			vars = f.Environment.Variables
 		}
-		_, writesExports := vars[config.ExportBucket]
 		invokes := Show(vars[config.ExportFunctionName])
 		invokeGranted := false
 		_, sendsMail := vars[config.MailFrom]
@@ -176,16 +175,8 @@ func checkPolicies(p *problems, t *Template) {
 						}
 					}
 				case service == "s3":
-					switch {
-					case !writesExports:
-						p.addf("%s: %s, but the function does not read %s", id, a, config.ExportBucket)
-					case !slices.Contains(objectActions, a):
-						p.addf("%s: %s is not one of the object actions %v that exports need", id, a, objectActions)
-					}
 					for _, r := range s.Resources {
-						if r != exports {
-							p.addf("%s: %s on %s, want only the exports, %s", id, a, r, exports)
-						}
+						checkS3Grant(p, id, vars, a, r, exports)
 					}
 				case service == "ses":
 					switch {
@@ -225,9 +216,43 @@ func checkPolicies(p *problems, t *Template) {
 	}
 }
 
+// ingestGrants are what a function that reads config.IngestBucket may do
+// there: read the documents, read and write their results, and list the
+// bucket (the documents without a result; and S3 answers a missing result
+// 404 only to a caller that may list).
+var ingestGrants = map[string][]string{
+	ingestBucketARN + "/" + "imports/*": {"s3:GetObject"},
+	ingestBucketARN + "/" + "results/*": {"s3:GetObject", "s3:PutObject"},
+	ingestBucketARN:                     {"s3:ListBucket"},
+}
+
+// checkS3Grant holds an S3 action on a resource to the bucket the function
+// reads: object actions of exports on the exports of config.ExportBucket,
+// ingestGrants on the bucket of config.IngestBucket.
+func checkS3Grant(p *problems, id string, vars map[string]string, action, resource, exports string) {
+	if actions, ok := ingestGrants[resource]; ok {
+		switch {
+		case Show(vars[config.IngestBucket]) != ingestBucketName:
+			p.addf("%s: %s on the ingest bucket, but the function does not read %s", id, action, config.IngestBucket)
+		case !slices.Contains(actions, action):
+			p.addf("%s: %s on %s, where the import needs only %v", id, action, resource, actions)
+		}
+		return
+	}
+	_, writesExports := vars[config.ExportBucket]
+	switch {
+	case !writesExports:
+		p.addf("%s: %s on %s, but the function reads neither %s nor %s", id, action, resource, config.ExportBucket, config.IngestBucket)
+	case !slices.Contains(objectActions, action):
+		p.addf("%s: %s is not one of the object actions %v that exports need", id, action, objectActions)
+	case resource != exports:
+		p.addf("%s: %s on %s, want only the exports, %s", id, action, resource, exports)
+	}
+}
+
 // Access is an IAM action that a request of the code needed, and the
 // resource it needed it on: "table" or "index/<name>" of the DynamoDB table,
-// "object/<key>" of the export bucket, "function/<name>" of Lambda,
+// "bucket/<name>" and "object/<bucket>/<key>" of S3, "function/<name>" of Lambda,
 // "identity/<sender>" of SES.
 type Access struct {
 	Action   string // "dynamodb:Query"
@@ -277,22 +302,29 @@ var transactItemActions = map[string]string{
 }
 
 // s3Access returns the IAM action an S3 request needs, for a client with
-// path-style addressing (/<bucket>/<key>). It knows the object operations;
-// a presigned GET, sent by whoever holds the link, needs s3:GetObject of
-// the signer. Other requests are an error, so that none goes unaccounted.
+// path-style addressing (/<bucket>/<key>). It knows the object operations
+// and the listing of a bucket; a presigned GET, sent by whoever holds the
+// link, needs s3:GetObject of the signer. Other requests are an error, so
+// that none goes unaccounted.
 func s3Access(req *http.Request) (Access, error) {
-	_, key, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, "/"), "/")
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, "/"), "/")
 	q := req.URL.Query()
+	list := key == "" && req.Method == http.MethodGet && q.Get("list-type") == "2"
 	for name := range q {
 		// x-id names the operation; X-Amz-* are the presigned signature's.
-		if name != "x-id" && name != "uploads" && name != "uploadId" && name != "partNumber" && !strings.HasPrefix(name, "X-Amz-") {
+		switch {
+		case name == "x-id" || name == "uploads" || name == "uploadId" || name == "partNumber" || strings.HasPrefix(name, "X-Amz-"):
+		case list && slices.Contains([]string{"list-type", "prefix", "continuation-token", "start-after", "max-keys", "delimiter", "encoding-type", "fetch-owner"}, name):
+		default:
 			return Access{}, fmt.Errorf("s3: %s %s: a subresource the recorder does not know", req.Method, req.URL)
 		}
 	}
 	var action string
 	switch {
+	case list:
+		return Access{"s3:ListBucket", "bucket/" + bucket}, nil
 	case key == "":
-		return Access{}, fmt.Errorf("s3: %s %s: a bucket operation, which the functions have no business making", req.Method, req.URL)
+		return Access{}, fmt.Errorf("s3: %s %s: a bucket operation the recorder does not know", req.Method, req.URL)
 	case req.Header.Get("X-Amz-Copy-Source") != "":
 		return Access{}, fmt.Errorf("s3: %s %s: a copy, which the recorder does not know", req.Method, req.URL)
 	case req.Method == http.MethodDelete && q.Has("uploadId"):
@@ -310,7 +342,7 @@ func s3Access(req *http.Request) (Access, error) {
 	default:
 		return Access{}, fmt.Errorf("s3: %s %s: an operation the recorder does not know", req.Method, req.URL)
 	}
-	return Access{action, "object/" + key}, nil
+	return Access{action, "object/" + bucket + "/" + key}, nil
 }
 
 // lambdaAccess returns the IAM action a Lambda request needs: the functions
@@ -382,9 +414,22 @@ func (r *Recorder) DynamoDB(next http.RoundTripper) http.RoundTripper {
 }
 
 // S3 returns the transport for an S3 client with path-style addressing, or
-// for the HTTP client that downloads presigned links.
+// for the HTTP client that downloads presigned links. A read of a missing
+// object also needs s3:ListBucket: without it, S3 answers 403, not 404.
 func (r *Recorder) S3(next http.RoundTripper) http.RoundTripper {
-	return r.single(next, s3Access)
+	return roundTripper(func(req *http.Request) (*http.Response, error) {
+		a, err := s3Access(req)
+		if err != nil {
+			return nil, err
+		}
+		r.record(a)
+		res, err := next.RoundTrip(req)
+		if err == nil && res.StatusCode == http.StatusNotFound && a.Action == "s3:GetObject" {
+			bucket, _, _ := strings.Cut(strings.TrimPrefix(a.Resource, "object/"), "/")
+			r.record(Access{"s3:ListBucket", "bucket/" + bucket})
+		}
+		return res, err
+	})
 }
 
 // SES returns the transport for an SES v2 client.
@@ -437,10 +482,12 @@ func (r *Recorder) Reset() {
 // CheckGrants holds the permissions of the function in functions/<folder>
 // to the accesses its code was seen to need: each access must be allowed,
 // and every action the policy allows on a resource must have been needed
-// there. An object access is allowed by a statement on a pattern of the
+// there. buckets names the variable of the function's environment that
+// names each bucket of the accesses (the exercise's bucket names are its
+// own). An object access is allowed by a statement on a pattern of that
 // bucket that matches its key; a Lambda invocation by a statement on the
 // function that the function's EXPORT_FUNCTION_NAME names.
-func CheckGrants(t *Template, folder string, seen []Access) []string {
+func CheckGrants(t *Template, folder string, seen []Access, buckets map[string]string) []string {
 	var p problems
 	id := LogicalID(folder)
 	statements, err := t.statements(id)
@@ -449,10 +496,22 @@ func CheckGrants(t *Template, folder string, seen []Access) []string {
 		return p
 	}
 	table, indexes := t.tableARNs(&p)
-	objects := "!Sub ${" + t.exportBucket(&p) + ".Arn}/"
-	var invoked string
+	var vars map[string]string
 	if f, ok := t.Functions()[id]; ok && f.Environment != nil {
-		invoked = lambdaARN(Show(f.Environment.Variables[config.ExportFunctionName]))
+		vars = f.Environment.Variables
+	}
+	invoked := lambdaARN(Show(vars[config.ExportFunctionName]))
+	arns := func(bucket string) (string, string) {
+		v, ok := buckets[bucket]
+		if !ok {
+			p.addf("%s: the code reaches bucket %s, which no variable of its environment names", id, bucket)
+			return "", ""
+		}
+		b, objects, err := bucketARNs(Show(vars[v]))
+		if err != nil {
+			p.addf("%s: %s: %v", id, v, err)
+		}
+		return b, objects
 	}
 	covers := func(resource string, a Access) bool {
 		kind, name, _ := strings.Cut(a.Resource, "/")
@@ -461,9 +520,14 @@ func CheckGrants(t *Template, folder string, seen []Access) []string {
 			return resource == table
 		case "index":
 			return resource == indexes[name]
+		case "bucket":
+			b, _ := arns(name)
+			return b != "" && resource == b
 		case "object":
+			bucket, key, _ := strings.Cut(name, "/")
+			_, objects := arns(bucket)
 			pattern, ok := strings.CutPrefix(resource, objects)
-			return ok && wildcard(pattern).MatchString(name)
+			return objects != "" && ok && wildcard(pattern).MatchString(key)
 		case "function":
 			return resource == invoked
 		case "identity":

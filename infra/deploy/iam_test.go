@@ -26,6 +26,7 @@ import (
 	"github.com/partnerportal/licenses/shared/config"
 	"github.com/partnerportal/licenses/shared/httpapi"
 	"github.com/partnerportal/licenses/shared/id"
+	"github.com/partnerportal/licenses/shared/importfn"
 	"github.com/partnerportal/licenses/shared/lambdaevent"
 	"github.com/partnerportal/licenses/shared/license"
 	"github.com/partnerportal/licenses/shared/mail/render"
@@ -172,6 +173,42 @@ var exercises = map[string]exercise{
 			{method: "GET", path: "/v1/notifications/{digest}", user: "d1-viewer", status: 200},
 		},
 	},
+	"import": {
+		events: func(t *testing.T, w *world) {
+			// A full document, delivered twice, then a delta: the second
+			// delivery reads the result and lists the bucket, the first
+			// also finds no result (a 404 only to a caller that may list).
+			full, delta := testdataDocument(t), `{"mode":"delta","removed":{"licenses":["FREE-10"]}}`
+			for _, doc := range []struct{ key, body string }{{"imports/1-full.json", full}, {"imports/1-full.json", ""}, {"imports/2-delta.json", delta}} {
+				if doc.body != "" {
+					if _, err := w.ingest.PutObject(context.Background(), &awss3.PutObjectInput{Bucket: aws.String(ingestBucket),
+						Key: aws.String(doc.key), Body: strings.NewReader(doc.body)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				var ev events.S3Event
+				r := events.S3EventRecord{EventSource: "aws:s3", EventName: "ObjectCreated:Put"}
+				r.S3.Bucket.Name, r.S3.Object.Key = ingestBucket, doc.key
+				ev.Records = append(ev.Records, r)
+				if _, err := w.importer.Handle(context.Background(), ev); err != nil {
+					t.Fatalf("%s: %v", doc.key, err)
+				}
+			}
+			for _, key := range []string{"imports/1-full.json", "imports/2-delta.json"} {
+				out, err := w.ingest.GetObject(context.Background(), &awss3.GetObjectInput{Bucket: aws.String(ingestBucket),
+					Key: aws.String(importfn.ResultKey(key))})
+				if err != nil {
+					t.Fatalf("result of %s: %v", key, err)
+				}
+				var res importfn.Result
+				err = json.NewDecoder(out.Body).Decode(&res)
+				out.Body.Close()
+				if err != nil || res.Status != importfn.Succeeded {
+					t.Fatalf("result of %s: %+v, %v", key, res, err)
+				}
+			}
+		},
+	},
 	"notifier": {
 		setup: func(t *testing.T, w *world) {
 			// testdata's licenses expire on 2099-12-31.
@@ -209,14 +246,22 @@ type world struct {
 	tokens   *httpapi.Tokens
 	download *http.Client
 	ses      *testenv.SES
-	vars     map[string]string
+	importer *importfn.Importer
+	ingest   *awss3.Client
+	// buckets names the variable of the function's environment that names
+	// each bucket of the world.
+	buckets map[string]string
+	vars    map[string]string
 }
 
-const testBucket = "exports"
+const (
+	testBucket   = "exports"
+	ingestBucket = "ingest"
+)
 
 func newWorld(t *testing.T, tpl *deploy.Template, function string) *world {
 	t.Helper()
-	w := &world{rec: deploy.NewRecorder(), vars: make(map[string]string)}
+	w := &world{rec: deploy.NewRecorder(), vars: make(map[string]string), buckets: make(map[string]string)}
 	recorded := func(rt http.RoundTripper) *http.Client { return &http.Client{Transport: rt} }
 	db := testenv.DynamoDB(t, func(o *awsdynamodb.Options) { o.HTTPClient = recorded(w.rec.DynamoDB(http.DefaultTransport)) })
 	w.store = store.New(db, testenv.Table(t, db))
@@ -225,7 +270,19 @@ func newWorld(t *testing.T, tpl *deploy.Template, function string) *world {
 	env := tpl.Functions()[deploy.LogicalID(function)].Environment.Variables
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var exports *portal.ExportConfig
+	if _, ok := env[config.IngestBucket]; ok {
+		w.buckets[ingestBucket] = config.IngestBucket
+		s3srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+		t.Cleanup(s3srv.Close)
+		w.ingest = awsconf.S3(awsconf.Local, s3srv.URL)
+		if _, err := w.ingest.CreateBucket(context.Background(), &awss3.CreateBucketInput{Bucket: aws.String(ingestBucket)}); err != nil {
+			t.Fatal(err)
+		}
+		client := awss3.New(w.ingest.Options(), func(o *awss3.Options) { o.HTTPClient = recorded(w.rec.S3(http.DefaultTransport)) })
+		w.importer = &importfn.Importer{Store: w.store, S3: client, Bucket: ingestBucket, Log: discard, Now: time.Now}
+	}
 	if _, ok := env[config.ExportBucket]; ok {
+		w.buckets[testBucket] = config.ExportBucket
 		s3srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
 		t.Cleanup(s3srv.Close)
 		if _, err := awsconf.S3(awsconf.Local, s3srv.URL).CreateBucket(context.Background(), &awss3.CreateBucketInput{Bucket: aws.String(testBucket)}); err != nil {
@@ -368,7 +425,7 @@ func TestPoliciesAllowWhatTheCodeCalls(t *testing.T) {
 			for _, a := range accesses {
 				t.Logf("needs %s on %s", a.Action, a.Resource)
 			}
-			for _, p := range deploy.CheckGrants(tpl, function, accesses) {
+			for _, p := range deploy.CheckGrants(tpl, function, accesses, w.buckets) {
 				t.Error(p)
 			}
 		})
@@ -399,13 +456,16 @@ func TestRecorder(t *testing.T) {
 		{"a query of an index", (*deploy.Recorder).DynamoDB, "POST", "http://ddb/", "DynamoDB_20120810.Query", `{"IndexName":"GSI1"}`,
 			[]deploy.Access{{Action: "dynamodb:Query", Resource: "index/GSI1"}}, false},
 		{"a put", (*deploy.Recorder).S3, "PUT", "http://s3/b/exports/d1/x.xlsx?x-id=PutObject", "", "",
-			[]deploy.Access{{Action: "s3:PutObject", Resource: "object/exports/d1/x.xlsx"}}, false},
+			[]deploy.Access{{Action: "s3:PutObject", Resource: "object/b/exports/d1/x.xlsx"}}, false},
 		{"a presigned get", (*deploy.Recorder).S3, "GET", "http://s3/b/exports/d1/x.xlsx?X-Amz-Signature=00&X-Amz-Expires=900", "", "",
-			[]deploy.Access{{Action: "s3:GetObject", Resource: "object/exports/d1/x.xlsx"}}, false},
+			[]deploy.Access{{Action: "s3:GetObject", Resource: "object/b/exports/d1/x.xlsx"}}, false},
 		{"an aborted upload", (*deploy.Recorder).S3, "DELETE", "http://s3/b/exports/d1/x.xlsx?uploadId=1", "", "",
-			[]deploy.Access{{Action: "s3:AbortMultipartUpload", Resource: "object/exports/d1/x.xlsx"}}, false},
+			[]deploy.Access{{Action: "s3:AbortMultipartUpload", Resource: "object/b/exports/d1/x.xlsx"}}, false},
 		{"an object's tags", (*deploy.Recorder).S3, "PUT", "http://s3/b/exports/x?tagging", "", "", nil, true},
-		{"a listing", (*deploy.Recorder).S3, "GET", "http://s3/b?list-type=2", "", "", nil, true},
+		{"a listing", (*deploy.Recorder).S3, "GET", "http://s3/b?list-type=2&prefix=imports%2F", "", "",
+			[]deploy.Access{{Action: "s3:ListBucket", Resource: "bucket/b"}}, false},
+		{"a listing of versions", (*deploy.Recorder).S3, "GET", "http://s3/b?versions", "", "", nil, true},
+		{"a bucket's policy", (*deploy.Recorder).S3, "GET", "http://s3/b?policy", "", "", nil, true},
 		{"a sent e-mail", (*deploy.Recorder).SES, "POST", "http://ses/v2/email/outbound-emails", "", `{"FromEmailAddress":"n@p.example"}`,
 			[]deploy.Access{{Action: "ses:SendEmail", Resource: "identity/n@p.example"}}, false},
 		{"another SES call", (*deploy.Recorder).SES, "POST", "http://ses/v2/email/identities", "", `{"EmailIdentity":"n@p.example"}`, nil, true},

@@ -35,9 +35,11 @@ func (t *Template) webBucket() string {
 // that is not the page's.
 func (t *Template) exportBucket(p *problems) string {
 	web := t.webBucket()
-	ids := slices.DeleteFunc(t.resourcesOf("AWS::S3::Bucket"), func(id string) bool { return id == web })
+	var ignored problems
+	ingest := t.ingestBucket(&ignored)
+	ids := slices.DeleteFunc(t.resourcesOf("AWS::S3::Bucket"), func(id string) bool { return id == web || id == ingest })
 	if len(ids) != 1 {
-		p.addf("want one AWS::S3::Bucket for the exports besides the page's, have %d %v", len(ids), ids)
+		p.addf("want one AWS::S3::Bucket for the exports besides the page's and the ingest bucket, have %d %v", len(ids), ids)
 		if len(ids) == 0 {
 			return "<none>"
 		}

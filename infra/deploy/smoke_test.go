@@ -131,7 +131,25 @@ func TestLambdaSmoke(t *testing.T) {
 	if _, err := awsconf.S3(awsconf.Local, s3URL).CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
-	local := map[string]string{config.TableName: table, config.ExportBucket: bucket,
+	// The licensing system's documents: a full one, a delta and one the
+	// import refuses, for the import function's S3 event.
+	const ingest = "smoke-ingest"
+	if _, err := awsconf.S3(awsconf.Local, s3URL).CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(ingest)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range []struct{ key, body string }{
+		{"imports/1-full.json", testdataDocument(t)},
+		// The license as it is: the other functions' events still find it.
+		{"imports/2-delta.json", `{"mode":"delta","licenses":[{"key":"OTHER","productId":"core","organizationIds":["c2"],"type":"evaluation",` +
+			`"startDate":"2026-01-01","expirationDate":"2099-12-31","purchasedInstances":2,"customerNote":"=SUM(A1)"}]}`},
+		{"imports/3-refused.json", `{"mode":"delta","removed":{"licenses":["NO-SUCH-LICENSE"]}}`},
+	} {
+		if _, err := awsconf.S3(awsconf.Local, s3URL).PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String(ingest), Key: aws.String(doc.key),
+			Body: strings.NewReader(doc.body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	local := map[string]string{config.TableName: table, config.ExportBucket: bucket, config.IngestBucket: ingest,
 		// There is no Lambda service here: exports finish in the invocation.
 		config.ExportFunctionName: "",
 		config.MailFrom:           mail.From, config.PortalURL: "https://portal.example.com",
@@ -425,6 +443,12 @@ func kindOf(event []byte) string {
 	var ev struct {
 		RouteKey   string `json:"routeKey"`
 		DetailType string `json:"detail-type"`
+		Records    []struct {
+			EventName string `json:"eventName"`
+			S3        struct {
+				Object struct{ Key string } `json:"object"`
+			} `json:"s3"`
+		} `json:"Records"`
 	}
 	_ = json.Unmarshal(event, &ev)
 	switch {
@@ -432,6 +456,8 @@ func kindOf(event []byte) string {
 		return ev.RouteKey
 	case ev.DetailType != "":
 		return ev.DetailType
+	case len(ev.Records) == 1:
+		return "S3 " + ev.Records[0].EventName + " " + ev.Records[0].S3.Object.Key
 	}
 	return string(bytes.Join(bytes.Fields(event), []byte(" ")))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/serverless"
 
 	"github.com/partnerportal/licenses/infra/deploy"
+	"github.com/partnerportal/licenses/shared/config"
 )
 
 // The template declares what the code needs, and the build and deployment
@@ -61,6 +62,22 @@ var orgsAccesses = []deploy.Access{
 	{Action: "dynamodb:GetItem", Resource: "table"},
 	{Action: "dynamodb:Query", Resource: "table"},
 }
+
+// importAccesses are what the import function's exercise needs.
+var importAccesses = []deploy.Access{
+	{Action: "s3:ListBucket", Resource: "bucket/ingest"},
+	{Action: "s3:GetObject", Resource: "object/ingest/imports/1-full.json"},
+	{Action: "s3:GetObject", Resource: "object/ingest/results/1-full.json.json"},
+	{Action: "s3:PutObject", Resource: "object/ingest/results/1-full.json.json"},
+	{Action: "dynamodb:BatchGetItem", Resource: "table"},
+	{Action: "dynamodb:BatchWriteItem", Resource: "table"},
+	{Action: "dynamodb:Query", Resource: "table"},
+	{Action: "dynamodb:Query", Resource: "index/GSI1"},
+	{Action: "dynamodb:PutItem", Resource: "table"},
+}
+
+// grantBuckets names the variables that name the buckets of the accesses.
+var grantBuckets = map[string]string{"exports": config.ExportBucket, "ingest": config.IngestBucket}
 
 // Each check finds the mistake it is there for: the template, changed in
 // memory, gets the problem, which the template as it is does not have.
@@ -202,7 +219,7 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"S3 where nothing exports", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
 			s := statement(t, tpl, "PinsFunction", 0)
 			s["Action"] = append(s["Action"].([]any), "s3:GetObject")
-		}, "PinsFunction: s3:GetObject, but the function does not read EXPORT_BUCKET"},
+		}, "PinsFunction: s3:GetObject on !GetAtt Table.Arn, but the function reads neither EXPORT_BUCKET nor INGEST_BUCKET"},
 		{"another service", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
 			s := statement(t, tpl, "PinsFunction", 0)
 			s["Action"] = append(s["Action"].([]any), "sqs:SendMessage")
@@ -283,6 +300,38 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"a portal URL apart from the parameter", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
 			fn(t, tpl, "NotifierFunction").Environment.Variables["PORTAL_URL"] = "https://elsewhere.example"
 		}, `NotifierFunction: PORTAL_URL is "https://elsewhere.example", want "!Ref PortalUrl"`},
+		{"imports side by side", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "ImportFunction").ReservedConcurrentExecutions = nil
+		}, "ImportFunction: ReservedConcurrentExecutions must be 1"},
+		{"an import of results too", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "ImportFunction").Events["Document"].Properties.S3Event.Filter = nil
+		}, "ImportFunction: event Document filters keys by [], want [prefix=imports/]"},
+		{"an import of deletions", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "ImportFunction").Events["Document"].Properties.S3Event.Events = &serverless.Function_Events{String: ptr("s3:ObjectRemoved:*")}
+		}, "ImportFunction: event Document is of [s3:ObjectRemoved:*], want [s3:ObjectCreated:*]"},
+		{"an import cut short", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			fn(t, tpl, "ImportFunction").Timeout = ptr(300)
+		}, "ImportFunction: Timeout is 300 s; the large tenant's import needs 900"},
+		{"an ingest bucket of another name", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["IngestBucket"].(*s3.Bucket).BucketName = ptr("ingest")
+		}, "IngestBucket: BucketName is \"ingest\", want !Sub ${AWS::StackName}-ingest-${AWS::AccountId}"},
+		{"documents kept forever", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			tpl.Resources["IngestBucket"].(*s3.Bucket).LifecycleConfiguration.Rules[0].Status = "Disabled"
+		}, "IngestBucket: no enabled lifecycle rule expires imports/"},
+		{"an ingest bucket over plain HTTP", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			delete(tpl.Resources, "IngestBucketPolicy")
+		}, "IngestBucket: no AWS::S3::BucketPolicy denies every request with aws:SecureTransport false"},
+		{"the import function without its bucket", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			delete(fn(t, tpl, "ImportFunction").Environment.Variables, "INGEST_BUCKET")
+		}, "ImportFunction: environment has no INGEST_BUCKET"},
+		{"exports writing documents", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			s := statement(t, tpl, "ExportsFunction", 1)
+			s["Resource"] = "!Sub arn:${AWS::Partition}:s3:::${AWS::StackName}-ingest-${AWS::AccountId}/imports/*"
+		}, "ExportsFunction: s3:PutObject on the ingest bucket, but the function does not read INGEST_BUCKET"},
+		{"the import writing documents", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
+			s := statement(t, tpl, "ImportFunction", 2)
+			s["Action"] = []any{"s3:GetObject", "s3:PutObject"}
+		}, "ImportFunction: s3:PutObject on !Sub arn:${AWS::Partition}:s3:::${AWS::StackName}-ingest-${AWS::AccountId}/imports/*, where the import needs only [s3:GetObject]"},
 		{"no table output", func(t *testing.T, tpl *deploy.Template, _ *deploy.Code) {
 			delete(tpl.Outputs, "TableName")
 		}, "Outputs: TableName must be !Ref Table"},
@@ -306,8 +355,11 @@ func TestChecksCatchMistakes(t *testing.T) {
 // The grants check finds an action the code does not need and one it needs
 // that the policy lacks.
 func TestGrantChecksCatchMistakes(t *testing.T) {
-	if got := deploy.CheckGrants(loadTemplate(t), "orgs", orgsAccesses); len(got) > 0 {
+	if got := deploy.CheckGrants(loadTemplate(t), "orgs", orgsAccesses, grantBuckets); len(got) > 0 {
 		t.Fatalf("the orgs function as it is: %v", got)
+	}
+	if got := deploy.CheckGrants(loadTemplate(t), "import", importAccesses, grantBuckets); len(got) > 0 {
+		t.Fatalf("the import function as it is: %v", got)
 	}
 	tests := []struct {
 		name     string
@@ -325,8 +377,12 @@ func TestGrantChecksCatchMistakes(t *testing.T) {
 		}, orgsAccesses, "OrgsFunction: its policy allows dynamodb:Query on !Sub ${Table.Arn}/index/GSI1"},
 		{"an action missing", nil, append(slices.Clone(orgsAccesses), deploy.Access{Action: "dynamodb:ConditionCheckItem", Resource: "table"}),
 			"OrgsFunction: the code needs dynamodb:ConditionCheckItem on table, which its policy does not allow"},
-		{"an object outside the exports", nil, []deploy.Access{{Action: "s3:PutObject", Resource: "object/other/x.xlsx"}},
-			"ScheduledReportsFunction: the code needs s3:PutObject on object/other/x.xlsx"},
+		{"an object outside the exports", nil, []deploy.Access{{Action: "s3:PutObject", Resource: "object/exports/other/x.xlsx"}},
+			"ScheduledReportsFunction: the code needs s3:PutObject on object/exports/other/x.xlsx"},
+		{"a document written by the import", nil, append(slices.Clone(importAccesses), deploy.Access{Action: "s3:PutObject", Resource: "object/ingest/imports/x.json"}),
+			"ImportFunction: the code needs s3:PutObject on object/ingest/imports/x.json, which its policy does not allow"},
+		{"the import listing no more", nil, slices.DeleteFunc(slices.Clone(importAccesses), func(a deploy.Access) bool { return a.Action == "s3:ListBucket" }),
+			"ImportFunction: its policy allows s3:ListBucket on !Sub arn:${AWS::Partition}:s3:::${AWS::StackName}-ingest-${AWS::AccountId}, which the code was not seen to need"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -335,10 +391,13 @@ func TestGrantChecksCatchMistakes(t *testing.T) {
 				tt.change(t, tpl)
 			}
 			folder := "orgs"
-			if strings.HasPrefix(tt.want, "ScheduledReports") {
+			switch {
+			case strings.HasPrefix(tt.want, "ScheduledReports"):
 				folder = "scheduled-reports"
+			case strings.HasPrefix(tt.want, "Import"):
+				folder = "import"
 			}
-			if got := deploy.CheckGrants(tpl, folder, tt.accesses); !hasProblem(got, tt.want) {
+			if got := deploy.CheckGrants(tpl, folder, tt.accesses, grantBuckets); !hasProblem(got, tt.want) {
 				t.Errorf("no problem %q among:\n%s", tt.want, strings.Join(got, "\n"))
 			}
 		})
@@ -359,6 +418,10 @@ func TestFileChecksCatchMistakes(t *testing.T) {
 	}
 	samconfig := strings.Replace(string(readFile(t, "samconfig.toml")), "LogRetentionDays=365", "", 1)
 	if got, want := deploy.CheckSamconfig(tpl, []byte(samconfig)), "samconfig.toml: [prod] parameter_overrides has no LogRetentionDays"; !hasProblem(got, want) {
+		t.Errorf("no problem %q among %v", want, got)
+	}
+	samconfig = strings.Replace(string(readFile(t, "samconfig.toml")), `stack_name = "partner-licenses-dev"`, `stack_name = "PartnerLicenses"`, 1)
+	if got, want := deploy.CheckSamconfig(tpl, []byte(samconfig)), `samconfig.toml: [default] stack_name "PartnerLicenses" cannot name the ingest bucket`; !hasProblem(got, want) {
 		t.Errorf("no problem %q among %v", want, got)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,6 +75,8 @@ type Result struct {
 	ProblemCount int               `json:"problemCount"`
 	// Source is the object the result is of.
 	Source Source `json:"source"`
+
+	before bool // read from the bucket: imported before
 }
 
 // Source names an object version.
@@ -109,22 +112,117 @@ func New(d *lambdafn.Deps) (*Importer, error) {
 		Log: d.Log, Now: time.Now}, nil
 }
 
-// Handle imports the documents an S3 event names, one after the other. An
-// object of another bucket or outside imports/ is refused (logged, not
-// retried); the first failure that a retry may mend fails the event.
-func (im *Importer) Handle(ctx context.Context, ev events.S3Event) error {
+// Handle imports the documents of imports/ when S3 tells of one. Documents
+// are imported one at a time in the order they arrived, whatever order
+// their events come in: every event imports each document that has no
+// result of its version yet, oldest first (Pending), so that a delta never
+// lands before the document it follows, even when an earlier invocation
+// failed and Lambda tries it again later. An event of another bucket or of
+// an object outside imports/ is refused (logged, not retried); the first
+// failure that a retry may mend fails the event, and the documents after
+// it wait for that retry.
+func (im *Importer) Handle(ctx context.Context, ev events.S3Event) (Outcome, error) {
+	out := Outcome{Imported: []Imported{}}
+	due := false
 	for _, r := range ev.Records {
 		key, err := url.QueryUnescape(r.S3.Object.Key)
 		if err != nil {
 			im.Log.ErrorContext(ctx, "import: an object key that is not URL-encoded", "key", r.S3.Object.Key)
 			continue
 		}
-		if r.S3.Bucket.Name != im.Bucket || !strings.HasPrefix(key, ImportsPrefix) || key == ImportsPrefix {
+		if r.S3.Bucket.Name != im.Bucket || !isDocument(key) {
 			im.Log.ErrorContext(ctx, "import: not a document of the ingest bucket's imports/", "bucket", r.S3.Bucket.Name, "key", key)
 			continue
 		}
-		if _, err := im.Import(ctx, key, r.S3.Object.ETag); err != nil {
-			return err
+		due = true
+	}
+	if !due {
+		return out, nil
+	}
+	pending, err := im.Pending(ctx)
+	if err != nil {
+		return out, err
+	}
+	for _, doc := range pending {
+		res, err := im.Import(ctx, doc.Key, doc.ETag)
+		if err != nil {
+			return out, err
+		}
+		if res != nil && !res.before {
+			out.Imported = append(out.Imported, Imported{Key: doc.Key, Status: res.Status})
+		}
+	}
+	return out, nil
+}
+
+// Outcome is what an invocation answers: the documents it imported, in
+// order, and how each went (their results hold the rest).
+type Outcome struct {
+	Imported []Imported `json:"imported"`
+}
+
+// Imported is one document an invocation imported.
+type Imported struct {
+	Key    string `json:"key"`
+	Status Status `json:"status"`
+}
+
+func isDocument(key string) bool {
+	return strings.HasPrefix(key, ImportsPrefix) && !strings.HasSuffix(key, "/")
+}
+
+// Pending returns the documents of imports/ that may have no result of
+// their version, in the order they arrived: by the time S3 stored them,
+// then by key (S3 keeps that time to the second, so a sender that drops
+// several documents in one second names them in the order they go). A
+// document whose result was stored after it is done; any other is
+// pending, and Import tells exactly by the version its result names.
+func (im *Importer) Pending(ctx context.Context) ([]Source, error) {
+	results := make(map[string]time.Time)
+	if err := im.list(ctx, ResultsPrefix, func(o s3types.Object) {
+		results[aws.ToString(o.Key)] = aws.ToTime(o.LastModified)
+	}); err != nil {
+		return nil, err
+	}
+	type doc struct {
+		Source
+		at time.Time
+	}
+	var docs []doc
+	if err := im.list(ctx, ImportsPrefix, func(o s3types.Object) {
+		key, at := aws.ToString(o.Key), aws.ToTime(o.LastModified)
+		if !isDocument(key) {
+			return
+		}
+		if done, ok := results[ResultKey(key)]; ok && done.After(at) {
+			return
+		}
+		docs = append(docs, doc{Source{Key: key, ETag: strings.Trim(aws.ToString(o.ETag), `"`), Size: aws.ToInt64(o.Size)}, at})
+	}); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(docs, func(a, b doc) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	out := make([]Source, len(docs))
+	for i, d := range docs {
+		out[i] = d.Source
+	}
+	return out, nil
+}
+
+func (im *Importer) list(ctx context.Context, prefix string, each func(s3types.Object)) error {
+	pages := s3.NewListObjectsV2Paginator(im.S3, &s3.ListObjectsV2Input{Bucket: &im.Bucket, Prefix: aws.String(prefix)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("import: listing %s: %w", prefix, err)
+		}
+		for _, o := range page.Contents {
+			each(o)
 		}
 	}
 	return nil
@@ -145,6 +243,7 @@ func (im *Importer) Import(ctx context.Context, key, etag string) (*Result, erro
 		return nil, err
 	} else if prev != nil && (etag == "" || prev.Source.ETag == etag) {
 		log.InfoContext(ctx, "import: done before", "status", prev.Status, "etag", prev.Source.ETag)
+		prev.before = true
 		return prev, nil
 	}
 	in := &s3.GetObjectInput{Bucket: &im.Bucket, Key: &key}

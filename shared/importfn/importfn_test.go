@@ -87,7 +87,8 @@ func (w *world) put(key string, doc any, gz bool) events.S3Event {
 // handle delivers the event and returns the DynamoDB work it did.
 func (w *world) handle(ev events.S3Event) (*store.Stats, error) {
 	ctx, stats := store.WithStats(context.Background())
-	return stats, w.im.Handle(ctx, ev)
+	_, err := w.im.Handle(ctx, ev)
+	return stats, err
 }
 
 func (w *world) result(key string) *importfn.Result {
@@ -319,5 +320,75 @@ func TestFailureHalfWay(t *testing.T) {
 	}
 	if got, want := state(t, st, doc), state(t, testenv.StoreLoaded(t, doc), doc); got != want {
 		t.Fatalf("after the retry:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestArrivalOrder: documents are imported in the order they arrived,
+// whatever order their events come in, and a document waits for the one
+// before it when that one failed: two deltas renew the same license, the
+// second's event comes first, and the first meets an outage.
+func TestArrivalOrder(t *testing.T) {
+	f := &failing{base: http.DefaultTransport}
+	db := testenv.DynamoDB(t, func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: f} })
+	st := store.New(db, testenv.Table(t, db))
+	w := newWorld(t, st)
+	doc := smallDoc()
+	if _, err := w.handle(w.put("imports/a-full.json", doc, false)); err != nil {
+		t.Fatal(err)
+	}
+	renew := func(date string) dataset.Document {
+		l := doc.Licenses[0]
+		l.ExpirationDate = date
+		return dataset.Document{Mode: "delta", Licenses: []dataset.License{l}}
+	}
+	// The first delta's key sorts after the second's: S3's time orders
+	// them, to the second.
+	first := w.put("imports/z-delta.json", renew("2030-01-31"), false)
+	time.Sleep(1100 * time.Millisecond)
+	second := w.put("imports/b-delta.json", renew("2031-01-31"), false)
+
+	pending, err := w.im.Pending(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, p := range pending {
+		keys = append(keys, p.Key)
+	}
+	if want := []string{"imports/z-delta.json", "imports/b-delta.json"}; !slices.Equal(keys, want) {
+		t.Fatalf("pending = %v, want %v", keys, want)
+	}
+
+	f.after = f.writes.Load()
+	f.down.Store(true)
+	if _, err := w.handle(second); err == nil {
+		t.Fatal("the second delta's event succeeded while the first could not be imported")
+	}
+	if w.result("imports/z-delta.json") != nil || w.result("imports/b-delta.json") != nil {
+		t.Fatal("a result written through the outage")
+	}
+	f.down.Store(false)
+	out, err := w.im.Handle(context.Background(), second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []importfn.Imported{{Key: "imports/z-delta.json", Status: importfn.Succeeded}, {Key: "imports/b-delta.json", Status: importfn.Succeeded}}; !slices.Equal(out.Imported, want) {
+		t.Errorf("the invocation answers %+v, want %+v", out.Imported, want)
+	}
+	for _, key := range []string{"imports/z-delta.json", "imports/b-delta.json"} {
+		if res := w.result(key); res == nil || res.Status != importfn.Succeeded {
+			t.Fatalf("result of %s = %+v", key, res)
+		}
+	}
+	// The first delta's own event, late: nothing left to do.
+	stats, err := w.handle(first)
+	if err != nil || stats.Requests.Load() != 0 {
+		t.Fatalf("the late event: %v, %d DynamoDB requests", err, stats.Requests.Load())
+	}
+	after := doc
+	after.Licenses = slices.Clone(doc.Licenses)
+	after.Licenses[0].ExpirationDate = "2031-01-31"
+	if got, want := state(t, st, doc), state(t, testenv.StoreLoaded(t, after), doc); got != want {
+		t.Fatalf("after both deltas:\n%s\nwant the second's renewal:\n%s", got, want)
 	}
 }
