@@ -1,16 +1,21 @@
 // Command import loads a data set in the import format into a DynamoDB table:
 //
-//	go run ./infra/import -table NAME -data FILE [-endpoint URL] [-create-table]
+//	go run ./infra/import -table NAME -data FILE [-endpoint URL] [-create-table] [-dry-run]
 //
+// FILE is a full or a delta document, gzip'd or not.
 // The document is checked whole first: if it breaks any rule, every problem
 // is listed by path and nothing is written. Loading is an idempotent upsert
 // with BatchWriteItem (25 items a request, unprocessed items retried with
-// backoff), with progress on stderr. Credentials and region come from the
+// backoff), with progress on stderr. -dry-run reads the table and prints
+// what the import would change (items put and deleted, history events,
+// what it removes) without writing. Credentials and region come from the
 // environment, as for the AWS CLI; with -endpoint (an emulator) dummy ones
 // are used.
 package main
 
 import (
+	"bufio"
+	"compress/gzip"
 	"context"
 	"errors"
 	"flag"
@@ -44,6 +49,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	endpoint := fs.String("endpoint", "", "a DynamoDB endpoint other than AWS's, such as an emulator")
 	create := fs.Bool("create-table", false, "create the table first if it does not exist (emulators; on AWS the SAM stack owns it)")
 	writers := fs.Int("writers", 0, "organizations loaded at once (0: the store's default, 16)")
+	dryRun := fs.Bool("dry-run", false, "print what the import would change, and write nothing")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,7 +64,16 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer f.Close()
 	start := time.Now()
-	ds, err := dataset.Parse(f)
+	var r io.Reader = bufio.NewReader(f)
+	if magic, _ := r.(*bufio.Reader).Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *file, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	ds, err := dataset.Parse(r)
 	var problems dataset.Problems
 	if errors.As(err, &problems) {
 		for _, p := range problems {
@@ -69,8 +84,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "import: %s checked: %d products, %d organizations, %d users, %d licenses, %d deployments, %d notes\n",
-		*file, len(ds.Products), len(ds.Organizations), len(ds.Users), len(ds.Licenses), len(ds.Deployments), len(ds.Notes))
+	fmt.Fprintf(stderr, "import: %s (%s) checked: %d products, %d organizations, %d users, %d licenses, %d deployments, %d notes\n",
+		*file, ds.Mode, len(ds.Products), len(ds.Organizations), len(ds.Users), len(ds.Licenses), len(ds.Deployments), len(ds.Notes))
 
 	cfg := awsconf.Local
 	if *endpoint == "" {
@@ -85,11 +100,17 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	res, err := store.New(db, *table).Import(ctx, ds, store.ImportOptions{Progress: stderr, Writers: *writers})
+	res, err := store.New(db, *table).Import(ctx, ds, store.ImportOptions{Progress: stderr, Writers: *writers, DryRun: *dryRun})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "import: %d items written, %d deleted, %d unchanged, %d history events, in %s\n",
-		res.Written, res.Deleted, res.Unchanged, res.Events, time.Since(start).Round(time.Millisecond))
+	verb := "written"
+	if *dryRun {
+		verb = "would be written (dry run: nothing was)"
+	}
+	fmt.Fprintf(stderr, "import: %d items %s, %d deleted, %d customer organizations rewritten, %d unchanged, %d history events; "+
+		"removed: %d licenses, %d deployments, %d organizations; in %s\n",
+		res.Written, verb, res.Deleted, res.Organizations, res.Unchanged, res.Events,
+		res.Removed.Licenses, res.Removed.Deployments, res.Removed.Organizations, time.Since(start).Round(time.Millisecond))
 	return nil
 }
