@@ -79,9 +79,10 @@ func Table(tb testing.TB, db *dynamodb.Client) string {
 }
 
 // S3 returns a client on an in-process S3 emulator (gofakes3, which does not
-// check signatures) with the named bucket made. The emulator lives until the
-// test ends.
-func S3(tb testing.TB, bucket string) *s3.Client {
+// check signatures) with the named bucket made, with options applied (a
+// test may swap the HTTP client to inject faults). The emulator lives until
+// the test ends.
+func S3(tb testing.TB, bucket string, opts ...func(*s3.Options)) *s3.Client {
 	tb.Helper()
 	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
 	tb.Cleanup(srv.Close)
@@ -89,7 +90,10 @@ func S3(tb testing.TB, bucket string) *s3.Client {
 	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
 		tb.Fatalf("create bucket: %v", err)
 	}
-	return client
+	if len(opts) == 0 {
+		return client
+	}
+	return s3.New(client.Options(), opts...)
 }
 
 // The variables that point tests at an S3 server that checks signatures
