@@ -41,7 +41,12 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	db := testenv.DynamoDB(t)
+	return newWorldOn(t, testenv.DynamoDB(t))
+}
+
+// newWorldOn is newWorld on another DynamoDB.
+func newWorldOn(t *testing.T, db *dynamodb.Client) *world {
+	t.Helper()
 	table := testenv.Table(t, db)
 	waitForTable(t, db, table)
 	return &world{t: t, ctx: context.Background(), s: store.New(db, table), db: db, table: table}

@@ -147,3 +147,26 @@ func StoreLoaded(tb testing.TB, doc dataset.Document) *store.Store {
 	}
 	return st
 }
+
+// MotoEndpointVariable names the environment variable that points tests at
+// moto's server as a DynamoDB emulator whose transactions are serializable
+// (moto's server, started by the Makefile, is the one that serves SES).
+const MotoEndpointVariable = "TEST_DYNAMODB_MOTO_ENDPOINT"
+
+// MotoDynamoDB returns a client on moto's DynamoDB. Without the variable
+// the test is skipped: `make test` sets it.
+func MotoDynamoDB(tb testing.TB) *dynamodb.Client {
+	tb.Helper()
+	endpoint := os.Getenv(MotoEndpointVariable)
+	if endpoint == "" {
+		tb.Skipf("%s is not set: run make test, which starts moto_server", MotoEndpointVariable)
+	}
+	return awsconf.DynamoDB(awsconf.Local, endpoint)
+}
+
+// MotoStore returns a store on a new table in moto's DynamoDB.
+func MotoStore(tb testing.TB) *store.Store {
+	tb.Helper()
+	db := MotoDynamoDB(tb)
+	return store.New(db, Table(tb, db))
+}
