@@ -373,3 +373,26 @@ func TestMailFailingIsNeverSent(t *testing.T) {
 	}
 	runAll(t, tests)
 }
+
+// A write the SDK gave up on is not retried again by the store, which would
+// hold the caller for minutes (a round of the SDK's retries per attempt of
+// its own) before the 503: one call, the SDK's attempts, then the answer.
+func TestGivenUpWritesAreNotRetriedAgain(t *testing.T) {
+	t.Parallel()
+	var tests []subtest
+	for _, rq := range faultRequests {
+		if rq.operation != "TransactWriteItems" {
+			continue
+		}
+		tests = append(tests, subtest{rq.name, func(t *testing.T) {
+			f := newFaultEnv(t, actionsDoc(t), false)
+			f.faults.Add(testenv.Rule{Fault: testenv.ServerError, Service: rq.service, Operation: rq.operation})
+			wantUnavailable(t, f.call(rq.method, rq.path, rq.user, rq.body))
+			op := rq.service + "." + rq.operation
+			if calls, attempts := f.faults.Calls(op), f.faults.Requests(op); calls != 1 || attempts != 4 {
+				t.Errorf("%s: %d calls, %d attempts; want 1 call of the SDK's 4 attempts", op, calls, attempts)
+			}
+		}})
+	}
+	runAll(t, tests)
+}

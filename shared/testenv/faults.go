@@ -97,13 +97,14 @@ type Faults struct {
 	rules    []*Rule
 	rand     *rand.Rand
 	requests map[string]int // by "Service.Operation"
+	calls    map[string]int // first attempts
 	injected map[string]int
 }
 
 // NewFaults returns a transport with no rules, whose Rate rules draw from a
 // source seeded with seed.
 func NewFaults(seed uint64) *Faults {
-	return &Faults{rand: rand.New(rand.NewPCG(seed, seed)), requests: map[string]int{}, injected: map[string]int{}}
+	return &Faults{rand: rand.New(rand.NewPCG(seed, seed)), requests: map[string]int{}, calls: map[string]int{}, injected: map[string]int{}}
 }
 
 // Client returns an HTTP client on f, for the SDK's HTTPClient option.
@@ -128,6 +129,11 @@ func (f *Faults) Clear() {
 // Requests returns how many requests (attempts) of op ("DynamoDB.GetItem",
 // or "DynamoDB" for all of a service) went through f, failed or not.
 func (f *Faults) Requests(op string) int { return f.count(f.requests, op) }
+
+// Calls returns how many calls of op went through f: the SDK's first
+// attempts, without its retries. A caller that retries on its own what
+// the SDK gave up on makes more than one.
+func (f *Faults) Calls(op string) int { return f.count(f.calls, op) }
 
 // Injected returns how many requests of op f failed.
 func (f *Faults) Injected(op string) int { return f.count(f.injected, op) }
@@ -163,11 +169,14 @@ func operation(r *http.Request) (service, op string) {
 }
 
 // choose returns the rule that fails r, if any, and counts r.
-func (f *Faults) choose(service, op string) *Rule {
+func (f *Faults) choose(r *http.Request, service, op string) *Rule {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	name := service + "." + op
 	f.requests[name]++
+	if attempt, _, _ := strings.Cut(r.Header.Get("Amz-Sdk-Request"), ";"); attempt == "attempt=1" {
+		f.calls[name]++
+	}
 	for _, rule := range f.rules {
 		if rule.Service != "" && rule.Service != service {
 			continue
@@ -217,7 +226,7 @@ func (f *Faults) RoundTrip(r *http.Request) (*http.Response, error) {
 		base = http.DefaultTransport
 	}
 	service, op := operation(r)
-	rule := f.choose(service, op)
+	rule := f.choose(r, service, op)
 	if rule == nil {
 		return base.RoundTrip(r)
 	}
