@@ -396,3 +396,21 @@ func TestGivenUpWritesAreNotRetriedAgain(t *testing.T) {
 	}
 	runAll(t, tests)
 }
+
+// The same for the batches of a report's snapshot, throttled: each batch is
+// one call of the SDK's attempts, as many calls as without faults.
+func TestGivenUpBatchesAreNotRetriedAgain(t *testing.T) {
+	t.Parallel()
+	const op = testenv.DynamoDBService + ".BatchWriteItem"
+	report := func(rules ...testenv.Rule) (*faultEnv, response) {
+		f := newFaultEnv(t, actionsDoc(t), false)
+		f.faults.Add(rules...)
+		return f, f.call("POST", "/v1/reports", "d1-viewer", `{"all":true}`)
+	}
+	clean, _ := report()
+	f, r := report(testenv.Rule{Fault: testenv.Throttle, Service: testenv.DynamoDBService, Operation: "BatchWriteItem"})
+	wantUnavailable(t, r)
+	if got, want := f.faults.Calls(op), clean.faults.Calls(op); got > want {
+		t.Errorf("%d calls of BatchWriteItem under throttling, %d without: the SDK's given-up batches were retried", got, want)
+	}
+}
