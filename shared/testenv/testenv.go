@@ -12,11 +12,15 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,19 +153,50 @@ func StoreLoaded(tb testing.TB, doc dataset.Document) *store.Store {
 }
 
 // MotoEndpointVariable names the environment variable that points tests at
-// moto's server as a DynamoDB emulator whose transactions are serializable
-// (moto's server, started by the Makefile, is the one that serves SES).
+// moto's server as a second DynamoDB emulator (moto's server, started by
+// the Makefile, is the one that serves SES).
 const MotoEndpointVariable = "TEST_DYNAMODB_MOTO_ENDPOINT"
 
-// MotoDynamoDB returns a client on moto's DynamoDB. Without the variable
-// the test is skipped: `make test` sets it.
+// MotoDynamoDB returns a client on moto's DynamoDB that sends one request
+// at a time. moto's server runs each request on a thread of its own, and
+// its transactions are not atomic across threads: one that fails is rolled
+// back by restoring a copy of the whole table, which undoes transactions
+// that committed meanwhile, and the copying itself races (a 500). One
+// request at a time makes each transaction serializable, as DynamoDB's
+// are, while the reads and writes of concurrent callers still interleave
+// between requests. Without the variable the test is skipped: `make test`
+// sets it.
 func MotoDynamoDB(tb testing.TB) *dynamodb.Client {
 	tb.Helper()
 	endpoint := os.Getenv(MotoEndpointVariable)
 	if endpoint == "" {
 		tb.Skipf("%s is not set: run make test, which starts moto_server", MotoEndpointVariable)
 	}
-	return awsconf.DynamoDB(awsconf.Local, endpoint)
+	return dynamodb.New(awsconf.DynamoDB(awsconf.Local, endpoint).Options(), func(o *dynamodb.Options) {
+		o.HTTPClient = &http.Client{Transport: &oneAtATime{base: http.DefaultTransport}}
+	})
+}
+
+// oneAtATime sends one request at a time, each read to its end.
+type oneAtATime struct {
+	mu   sync.Mutex
+	base http.RoundTripper
+}
+
+func (o *oneAtATime) RoundTrip(r *http.Request) (*http.Response, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	res, err := o.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	return res, nil
 }
 
 // MotoStore returns a store on a new table in moto's DynamoDB.
