@@ -25,7 +25,7 @@ var multi = license.Actor{UserID: "u-multi", UserName: "Mia Multi", OrgID: "dist
 func TestActivationCountsAreCommittedTx(t *testing.T) {
 	t.Run("minidyn", func(t *testing.T) { activationCounts(t, loadBase(t)) })
 	t.Run("moto", func(t *testing.T) {
-		w := newWorldOn(t, testenv.MotoDynamoDB(t))
+		w := newWorldOn(t, testenv.MotoDynamoDB(t), testenv.MotoTable)
 		w.loadDoc(baseDoc(), importNow)
 		activationCounts(t, w)
 	})

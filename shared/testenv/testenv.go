@@ -199,9 +199,23 @@ func (o *oneAtATime) RoundTrip(r *http.Request) (*http.Response, error) {
 	return res, nil
 }
 
+// MotoTable creates a table in moto's DynamoDB, deleted when the test
+// ends: moto's server outlives the tests, and every table it holds is in
+// the dump that SES's tests read their mail from (/moto-api/data.json).
+func MotoTable(tb testing.TB, db *dynamodb.Client) string {
+	tb.Helper()
+	name := Table(tb, db)
+	tb.Cleanup(func() {
+		if _, err := db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}); err != nil {
+			tb.Errorf("delete table %s: %v", name, err)
+		}
+	})
+	return name
+}
+
 // MotoStore returns a store on a new table in moto's DynamoDB.
 func MotoStore(tb testing.TB) *store.Store {
 	tb.Helper()
 	db := MotoDynamoDB(tb)
-	return store.New(db, Table(tb, db))
+	return store.New(db, MotoTable(tb, db))
 }
