@@ -48,6 +48,7 @@ unit:
 	TEST_S3_ACCESS_KEY=$$(cat $(STATE)/versitygw.access_key) \
 	TEST_S3_SECRET_KEY=$$(cat $(STATE)/versitygw.secret_key) \
 	TEST_SES_ENDPOINT=$$(cat $(STATE)/moto.endpoint) \
+	TEST_DYNAMODB_MOTO_ENDPOINT=$$(cat $(STATE)/moto.endpoint) \
 	  $(GO) test -race -count=1 -json ./... | $(GO) run ./infra/testcount -label "in-process emulators, versitygw and moto" \
 	    -allow-skip 'TestLambdaSmoke|TestWorkbookBenchChild'
 

@@ -1,6 +1,7 @@
 // Package awsconf builds the AWS SDK clients of the programs: the Lambda
-// functions, the local server and the importer. It is called from main
-// functions only; everything below them receives clients.
+// functions, the local server and the importer. Its constructors are called
+// from main functions only; everything below them receives clients, and
+// tells with Transient which of their errors mean "try again later".
 package awsconf
 
 import (

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnerportal/licenses/shared/awsconf"
 	"github.com/partnerportal/licenses/shared/fault"
 	"github.com/partnerportal/licenses/shared/page"
 	"github.com/partnerportal/licenses/shared/store"
@@ -54,6 +55,11 @@ func (a *API) endpoint(h func(*API, http.ResponseWriter, *http.Request) error) h
 
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	fe := fault.As(err)
+	if fe == nil && awsconf.Transient(err) {
+		// DynamoDB, S3 or SES throttled or failed, and the SDK's retries
+		// did not get past it.
+		fe = &fault.Error{Code: fault.Unavailable, Message: "the service is busy; try again shortly"}
+	}
 	if fe == nil || fe.Code == fault.Internal {
 		// The detail goes to the log, never to the client. A panic was
 		// logged with its stack already.

@@ -183,11 +183,14 @@ func (s *Store) Activate(ctx context.Context, licenseKey string, d license.Deplo
 }
 
 // collided returns nil, after a pause, when a transaction failed because
-// another write changed the license since it was read (read again and
-// decide anew), and the error otherwise.
+// another write changed the license since it was read, or held it (read
+// again and decide anew), and the error otherwise. Throttling and the
+// service's failures are not retried here: the SDK retried them already,
+// and another round of its retries per attempt would hold the caller for
+// minutes before the 503.
 func (s *Store) collided(ctx context.Context, err error, attempt int, what string) error {
-	if failed, _ := conditionFailed(err); !failed && !throttled(err) {
-		return fmt.Errorf("%s: %w", what, err)
+	if failed, _ := conditionFailed(err); !failed && !collision(err) {
+		return unavailable(err, what)
 	}
 	if attempt+1 == maxTransactionAttempts {
 		return unavailable(err, what)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/partnerportal/licenses/shared/fault"
 	"github.com/partnerportal/licenses/shared/license"
+	"github.com/partnerportal/licenses/shared/testenv"
 )
 
 // multi is u-multi of dist-a as history records it.
@@ -19,9 +20,18 @@ var multi = license.Actor{UserID: "u-multi", UserName: "Mia Multi", OrgID: "dist
 // Concurrent activations never deploy more than was bought, and each one
 // that commits answers, and records, the count it committed: every count
 // from the one read to the purchased instances exactly once. The same for
-// deactivations.
+// deactivations. On minidyn and on moto, whose transactions are
+// serializable.
 func TestActivationCountsAreCommittedTx(t *testing.T) {
-	w := loadBase(t) // licMain: 5 purchased, 2 deployed
+	t.Run("minidyn", func(t *testing.T) { activationCounts(t, loadBase(t)) })
+	t.Run("moto", func(t *testing.T) {
+		w := newWorldOn(t, testenv.MotoDynamoDB(t), testenv.MotoTable)
+		w.loadDoc(baseDoc(), importNow)
+		activationCounts(t, w)
+	})
+}
+
+func activationCounts(t *testing.T, w *world) { // licMain: 5 purchased, 2 deployed
 	const tries = 12
 	var (
 		mu      sync.Mutex

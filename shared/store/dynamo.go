@@ -251,10 +251,10 @@ func (s *Store) writeBatch(ctx context.Context, pending []types.WriteRequest, wr
 			RequestItems: map[string][]types.WriteRequest{s.table: pending},
 		})
 		if err != nil {
-			if throttled(err) {
-				continue
-			}
-			return fmt.Errorf("batch write: %w", err)
+			// The SDK retried throttling and the service's failures
+			// already; retrying its retries would hold the caller for
+			// minutes before the 503. Unprocessed items are retried here.
+			return unavailable(err, "batch write")
 		}
 		left := out.UnprocessedItems[s.table]
 		written(len(pending) - len(left))

@@ -197,6 +197,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/partnerportal/licenses/shared/awsconf"
 	"github.com/partnerportal/licenses/shared/fault"
 )
 
@@ -310,9 +311,24 @@ func conditionFailed(err error) (failed bool, items []int) {
 // throttled reports whether err means DynamoDB is overloaded or a transaction
 // collided with another, which the caller may retry later.
 func throttled(err error) bool {
-	if errors.Is(err, errUnprocessed) {
+	if errors.Is(err, errUnprocessed) || collision(err) {
 		return true
 	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+			"TransactionInProgressException":
+			return true
+		}
+	}
+	return false
+}
+
+// collision reports whether a transaction failed because another one held
+// its items, or DynamoDB throttled one of them: the SDK does not retry
+// those, so the store does.
+func collision(err error) bool {
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {
 		for _, r := range tce.CancellationReasons {
@@ -322,19 +338,14 @@ func throttled(err error) bool {
 		}
 	}
 	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-			"TransactionConflictException", "TransactionInProgressException":
-			return true
-		}
-	}
-	return false
+	return errors.As(err, &api) && api.ErrorCode() == "TransactionConflictException"
 }
 
-// unavailable turns an overload into the API's 503; other errors pass through.
+// unavailable turns an overload, or a failure that the SDK's retries did not
+// get past (a 5xx, a time-out, a dropped connection), into the API's 503;
+// other errors pass through.
 func unavailable(err error, what string) error {
-	if throttled(err) {
+	if throttled(err) || awsconf.Transient(err) {
 		return fmt.Errorf("%s: %w (%w)", what, fault.Errorf(fault.Unavailable, "the service is busy; try again shortly"), err)
 	}
 	return fmt.Errorf("%s: %w", what, err)

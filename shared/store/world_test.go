@@ -41,10 +41,15 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	db := testenv.DynamoDB(t)
-	table := testenv.Table(t, db)
-	waitForTable(t, db, table)
-	return &world{t: t, ctx: context.Background(), s: store.New(db, table), db: db, table: table}
+	return newWorldOn(t, testenv.DynamoDB(t), testenv.Table)
+}
+
+// newWorldOn is newWorld on another DynamoDB, in a table that table makes.
+func newWorldOn(t *testing.T, db *dynamodb.Client, table func(testing.TB, *dynamodb.Client) string) *world {
+	t.Helper()
+	name := table(t, db)
+	waitForTable(t, db, name)
+	return &world{t: t, ctx: context.Background(), s: store.New(db, name), db: db, table: name}
 }
 
 // waitForTable waits until the table is no longer CREATING. dynalite answers CreateTable

@@ -12,11 +12,15 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,9 +83,10 @@ func Table(tb testing.TB, db *dynamodb.Client) string {
 }
 
 // S3 returns a client on an in-process S3 emulator (gofakes3, which does not
-// check signatures) with the named bucket made. The emulator lives until the
-// test ends.
-func S3(tb testing.TB, bucket string) *s3.Client {
+// check signatures) with the named bucket made, with options applied (a
+// test may swap the HTTP client to inject faults). The emulator lives until
+// the test ends.
+func S3(tb testing.TB, bucket string, opts ...func(*s3.Options)) *s3.Client {
 	tb.Helper()
 	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
 	tb.Cleanup(srv.Close)
@@ -89,7 +94,10 @@ func S3(tb testing.TB, bucket string) *s3.Client {
 	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
 		tb.Fatalf("create bucket: %v", err)
 	}
-	return client
+	if len(opts) == 0 {
+		return client
+	}
+	return s3.New(client.Options(), opts...)
 }
 
 // The variables that point tests at an S3 server that checks signatures
@@ -142,4 +150,72 @@ func StoreLoaded(tb testing.TB, doc dataset.Document) *store.Store {
 		tb.Fatalf("import: %v", err)
 	}
 	return st
+}
+
+// MotoEndpointVariable names the environment variable that points tests at
+// moto's server as a second DynamoDB emulator (moto's server, started by
+// the Makefile, is the one that serves SES).
+const MotoEndpointVariable = "TEST_DYNAMODB_MOTO_ENDPOINT"
+
+// MotoDynamoDB returns a client on moto's DynamoDB that sends one request
+// at a time. moto's server runs each request on a thread of its own, and
+// its transactions are not atomic across threads: one that fails is rolled
+// back by restoring a copy of the whole table, which undoes transactions
+// that committed meanwhile, and the copying itself races (a 500). One
+// request at a time makes each transaction serializable, as DynamoDB's
+// are, while the reads and writes of concurrent callers still interleave
+// between requests. Without the variable the test is skipped: `make test`
+// sets it.
+func MotoDynamoDB(tb testing.TB) *dynamodb.Client {
+	tb.Helper()
+	endpoint := os.Getenv(MotoEndpointVariable)
+	if endpoint == "" {
+		tb.Skipf("%s is not set: run make test, which starts moto_server", MotoEndpointVariable)
+	}
+	return dynamodb.New(awsconf.DynamoDB(awsconf.Local, endpoint).Options(), func(o *dynamodb.Options) {
+		o.HTTPClient = &http.Client{Transport: &oneAtATime{base: http.DefaultTransport}}
+	})
+}
+
+// oneAtATime sends one request at a time, each read to its end.
+type oneAtATime struct {
+	mu   sync.Mutex
+	base http.RoundTripper
+}
+
+func (o *oneAtATime) RoundTrip(r *http.Request) (*http.Response, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	res, err := o.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	return res, nil
+}
+
+// MotoTable creates a table in moto's DynamoDB, deleted when the test
+// ends: moto's server outlives the tests, and every table it holds is in
+// the dump that SES's tests read their mail from (/moto-api/data.json).
+func MotoTable(tb testing.TB, db *dynamodb.Client) string {
+	tb.Helper()
+	name := Table(tb, db)
+	tb.Cleanup(func() {
+		if _, err := db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}); err != nil {
+			tb.Errorf("delete table %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+// MotoStore returns a store on a new table in moto's DynamoDB.
+func MotoStore(tb testing.TB) *store.Store {
+	tb.Helper()
+	db := MotoDynamoDB(tb)
+	return store.New(db, MotoTable(tb, db))
 }
