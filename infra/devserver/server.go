@@ -138,7 +138,6 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	mux.Handle("/v1/", api.Handler())
 	mux.Handle("POST /dev/token", devToken(tokens))
 	mux.Handle("POST /dev/scheduled-reports", devSchedule(lambdaevent.ScheduleHandler(svc, log), log))
 	mux.Handle("POST /dev/notifications", devSchedule(lambdaevent.NotifyHandler(svc, log), log))
@@ -152,7 +151,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		writeDevError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	}))
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: apiPaths(api.Handler(), mux), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if err := ensureBucket(ctx, s3Client, o.bucket); err != nil {

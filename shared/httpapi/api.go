@@ -2,7 +2,7 @@
 // handlers, the one mapping from error codes to HTTP statuses, and the
 // adapter that runs the same handlers in Lambda behind API Gateway.
 //
-// Handlers are plain http.Handlers on Go's ServeMux patterns, so they run
+// Handlers are plain http.Handlers on ServeMux's pattern syntax, so they run
 // unchanged under httptest, in the local server and in Lambda. Each decodes
 // its request, makes one call into package portal, and encodes the result.
 // The caller's identity arrives in the request context (see WithSubject):
@@ -108,33 +108,32 @@ var Routes = []Route{
 	{"GET", "/v1/notifications/{id}", Notifications, (*API).notification},
 }
 
-// Handler returns the routes of the named functions on one mux, or every
-// route when none is named. Requests are logged, panics answered as
+// Handler returns the routes of the named functions on one router, or
+// every route when none is named. Requests are logged, panics answered as
 // internal errors, and errors answered in the API's error format, unknown
-// paths included. It panics, at start-up, on a function that serves no
+// paths and methods included; no path is cleaned or redirected (see
+// router). It panics, at start-up, on a function that serves no
 // route, and on the export routes when the portal was made without exports.
 func (a *API) Handler(functions ...Function) http.Handler {
-	mux := http.NewServeMux()
+	rt := &router{api: a}
 	for _, f := range functions {
 		if !slices.ContainsFunc(Routes, func(r Route) bool { return r.Function == f }) {
 			panic(fmt.Sprintf("httpapi: function %q serves no route of the API", f))
 		}
 	}
-	for _, rt := range Routes {
-		if len(functions) > 0 && !slices.Contains(functions, rt.Function) {
+	for _, route := range Routes {
+		if len(functions) > 0 && !slices.Contains(functions, route.Function) {
 			continue
 		}
-		if rt.Function == Exports && !a.portal.ServesExports() {
+		if route.Function == Exports && !a.portal.ServesExports() {
 			panic("httpapi: the export routes need a portal made with exports")
 		}
-		mux.Handle(rt.Pattern(), a.endpoint(rt.handle))
+		rt.add(route.Method, route.Path, a.endpoint(route.handle))
 	}
-	mux.Handle("/", a.endpoint(func(*API, http.ResponseWriter, *http.Request) error {
-		return errNoRoute
-	}))
-	var h http.Handler = mux
+	var h http.Handler = rt
 	if a.cfg.Authenticate != nil {
 		h = a.cfg.Authenticate(h)
 	}
+	h = a.oneCredential(h)
 	return a.logRequests(a.recoverPanics(h))
 }

@@ -95,18 +95,52 @@ func (t *Tokens) Verify(token string) (string, error) {
 // the context.
 func (t *Tokens) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok {
-			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": errorBody{Code: fault.Unauthenticated,
-				Message: "sign in: send Authorization: Bearer <token>"}})
+		token, err := bearerToken(r.Header)
+		if err != nil {
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": errorBody{Code: fault.Unauthenticated, Message: err.Error()}})
 			return
 		}
-		sub, err := t.Verify(strings.TrimSpace(token))
+		sub, err := t.Verify(token)
 		if err != nil {
 			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": errorBody{Code: fault.Unauthenticated,
 				Message: "the token is not valid: " + err.Error()}})
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithSubject(r.Context(), sub)))
+	})
+}
+
+// errAmbiguousCredentials refuses a request with more than one credential:
+// two Authorization headers, or one of several comma-joined values (API
+// Gateway joins repeated headers so). Which one a server would take is
+// anybody's guess, so it takes none.
+var errAmbiguousCredentials = errors.New("send one Authorization header with one credential")
+
+// bearerToken returns the token of the request's one Authorization header.
+// The scheme is Bearer in any case, as RFC 7235 has auth-schemes
+// case-insensitive.
+func bearerToken(h http.Header) (string, error) {
+	values := h.Values("Authorization")
+	if len(values) > 1 || (len(values) == 1 && strings.Contains(values[0], ",")) {
+		return "", errAmbiguousCredentials
+	}
+	if len(values) == 1 {
+		scheme, token, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
+		if token = strings.TrimSpace(token); ok && strings.EqualFold(scheme, "Bearer") && token != "" {
+			return token, nil
+		}
+	}
+	return "", errors.New("sign in: send Authorization: Bearer <token>")
+}
+
+// oneCredential answers 401 to a request with more than one credential,
+// whoever checked them: on AWS, API Gateway's authorizer took one of them.
+func (a *API) oneCredential(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := bearerToken(r.Header); errors.Is(err, errAmbiguousCredentials) {
+			a.writeError(w, r, fault.Errorf(fault.Unauthenticated, "%s", err))
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }

@@ -44,10 +44,11 @@ func requestOf(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*http.Re
 	if path == "" {
 		path = ev.RequestContext.HTTP.Path
 	}
-	u := &url.URL{Path: path, RawQuery: ev.RawQueryString}
-	if unescaped, err := url.PathUnescape(path); err == nil {
-		u.Path, u.RawPath = unescaped, path
+	unescaped, err := url.PathUnescape(path)
+	if err != nil {
+		return nil, err
 	}
+	u := &url.URL{Path: unescaped, RawPath: path, RawQuery: ev.RawQueryString}
 	if auth := ev.RequestContext.Authorizer; auth != nil && auth.JWT != nil {
 		ctx = WithSubject(ctx, auth.JWT.Claims["sub"])
 	}
@@ -58,8 +59,10 @@ func requestOf(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*http.Re
 	r.URL = u
 	r.RequestURI = u.RequestURI()
 	for k, v := range ev.Headers {
-		// API Gateway joins repeated headers with commas, as HTTP allows.
-		r.Header.Set(k, v)
+		// API Gateway joins repeated headers with commas, as HTTP allows;
+		// names that differ only in case stay two values, as they were
+		// two headers.
+		r.Header.Add(k, v)
 	}
 	if len(ev.Cookies) > 0 {
 		r.Header.Set("Cookie", strings.Join(ev.Cookies, "; "))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -78,6 +79,16 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, statusOf[fe.Code], body)
 }
 
+// writeMethodNotAllowed answers a method that the path's routes do not
+// take: 405 with Allow, as HTTP asks, and the body of an invalid_request,
+// the contract's code for a request the client must change. It is the one
+// status that no error code maps to.
+func writeMethodNotAllowed(w http.ResponseWriter, method string, allow []string) {
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": errorBody{Code: fault.Invalid,
+		Message: fmt.Sprintf("this endpoint does not take %s; it takes %s", method, strings.Join(allow, ", "))}})
+}
+
 // writeJSON writes v as the response with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	var b bytes.Buffer
@@ -93,9 +104,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b.Bytes())
 }
 
-// decode reads a JSON request body into v: at most MaxBody bytes, one JSON
-// value, no fields v does not have.
+// decode reads a JSON request body into v: at most MaxBody bytes of UTF-8,
+// one JSON value, no fields v does not have, each named exactly and once
+// (see checkStrict). It is the one decoder of request bodies. Routes with a
+// body take no query parameters: decode refuses any.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if err := noQuery(r); err != nil {
+		return err
+	}
 	body := http.MaxBytesReader(w, r.Body, MaxBody)
 	raw, err := io.ReadAll(body)
 	if err != nil {
@@ -107,6 +123,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return fault.Errorf(fault.Invalid, "the request needs a JSON body")
+	}
+	if err := checkStrict(raw, reflect.TypeOf(v)); err != nil {
+		return fault.Errorf(fault.Invalid, "the request body is not valid: %s", describeJSON(err))
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -129,8 +148,12 @@ func describeJSON(err error) string {
 		return fmt.Sprintf("%s must be %s", typ.Field, jsonKind(typ.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
-	case errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return "the JSON ends too early"
+	}
+	var strict strictError
+	if errors.As(err, &strict) {
+		return string(strict)
 	}
 	return "it is not the JSON this endpoint takes"
 }

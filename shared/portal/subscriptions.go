@@ -37,7 +37,7 @@ func subscriptionView(s subscription.Subscription) SubscriptionView {
 }
 
 // subscriptionIDPattern is the form of the ids clients choose for their
-// subscriptions.
+// subscriptions, but for "." and "..", which are path segments.
 var subscriptionIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // subscriptionCaller loads the caller, who needs full access (subscriptions
@@ -47,8 +47,8 @@ func (s *Service) subscriptionCaller(ctx context.Context, subject, subID string)
 	if err != nil {
 		return nil, err
 	}
-	if !subscriptionIDPattern.MatchString(subID) {
-		return nil, fault.Errorf(fault.Invalid, "%q is not a subscription id: 1 to 64 letters, digits, '.', '_' or '-'", subID)
+	if !subscriptionIDPattern.MatchString(subID) || subID == "." || subID == ".." {
+		return nil, fault.Errorf(fault.Invalid, "%q is not a subscription id: 1 to 64 letters, digits, '.', '_' or '-', not \".\" or \"..\"", subID)
 	}
 	return sc, nil
 }
