@@ -109,7 +109,7 @@ func (s *Service) PutSubscription(ctx context.Context, subject, subID string, re
 		Recipients: nilIfEmpty(recipients), CreatedBy: sc.User.ID, CreatedAt: now, UpdatedAt: now}
 	created = true
 	if old, err := s.store.Subscription(ctx, sc.Partner.ID, subID); err == nil {
-		sub.CreatedBy, sub.CreatedAt = old.CreatedBy, old.CreatedAt
+		sub.CreatedBy, sub.CreatedAt, sub.Incarnation = old.CreatedBy, old.CreatedAt, old.Incarnation
 		created = false
 	} else if !fault.Is(err, fault.NotFound) {
 		return nil, false, err

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partnerportal/licenses/shared/export"
+	"github.com/partnerportal/licenses/shared/id"
 	"github.com/partnerportal/licenses/shared/report"
 	"github.com/partnerportal/licenses/shared/subscription"
 )
@@ -30,6 +31,9 @@ type subscriptionItem struct {
 	CreatedBy  string   `dynamodbav:"createdBy"`
 	CreatedAt  string   `dynamodbav:"createdAt"`
 	UpdatedAt  string   `dynamodbav:"updatedAt"`
+	// Incarnation keys the subscription's period claims; empty on items
+	// written before it existed, whose claims are keyed by id alone.
+	Incarnation string `dynamodbav:"incarnation,omitempty"`
 }
 
 // dueLayout formats due times with a fixed width, so that they sort as
@@ -42,7 +46,8 @@ func dueKey(due time.Time, partnerID, id string) string {
 
 func (i subscriptionItem) subscription() subscription.Subscription {
 	s := subscription.Subscription{ID: i.ID, PartnerID: i.PartnerID, Frequency: subscription.Frequency(i.Frequency),
-		Selection: report.Selection{All: i.All, OrganizationIDs: i.OrgIDs}, Recipients: i.Recipients, CreatedBy: i.CreatedBy}
+		Selection: report.Selection{All: i.All, OrganizationIDs: i.OrgIDs}, Recipients: i.Recipients, CreatedBy: i.CreatedBy,
+		Incarnation: i.Incarnation}
 	s.CreatedAt, _ = time.Parse(time.RFC3339Nano, i.CreatedAt)
 	s.UpdatedAt, _ = time.Parse(time.RFC3339Nano, i.UpdatedAt)
 	return s
@@ -50,12 +55,18 @@ func (i subscriptionItem) subscription() subscription.Subscription {
 
 // PutSubscription creates or replaces a subscription. It is due at once: the
 // current period has no export from it yet, unless one was made before (the
-// period claim prevents a second).
+// period claim prevents a second). A subscription without an incarnation is
+// a new one: it gets a new incarnation, and so periods of its own, even if
+// an earlier subscription of the same id had claimed them.
 func (s *Store) PutSubscription(ctx context.Context, sub subscription.Subscription, now time.Time) error {
+	if sub.Incarnation == "" {
+		sub.Incarnation = id.New()
+	}
 	item, err := marshal(subscriptionItem{PK: pkPartner + sub.PartnerID, SK: skSubscription + sub.ID, GSI1PK: gsi1Due,
 		GSI1SK: dueKey(subscription.Start(sub.Frequency, now), sub.PartnerID, sub.ID), ID: sub.ID, PartnerID: sub.PartnerID,
 		Frequency: string(sub.Frequency), All: sub.Selection.All, OrgIDs: sub.Selection.OrganizationIDs,
-		Recipients: nilIfEmpty(sub.Recipients), CreatedBy: sub.CreatedBy, CreatedAt: formatTime(sub.CreatedAt), UpdatedAt: formatTime(sub.UpdatedAt)})
+		Recipients: nilIfEmpty(sub.Recipients), CreatedBy: sub.CreatedBy, CreatedAt: formatTime(sub.CreatedAt), UpdatedAt: formatTime(sub.UpdatedAt),
+		Incarnation: sub.Incarnation})
 	if err != nil {
 		return err
 	}
@@ -134,7 +145,7 @@ type periodItem struct {
 // the schedule therefore make one export per period.
 func (s *Store) ClaimPeriod(ctx context.Context, sub subscription.Subscription, e *export.Export) (*export.Export, bool, error) {
 	period := subscription.Period(sub.Frequency, e.CreatedAt)
-	claim, err := marshal(periodItem{PK: pkPartner + sub.PartnerID, SK: periodSK(sub.ID, period),
+	claim, err := marshal(periodItem{PK: pkPartner + sub.PartnerID, SK: periodSK(sub, period),
 		ExportID: e.ID, ExpiresAt: e.ExpiresAt.Unix()})
 	if err != nil {
 		return nil, false, err
@@ -167,7 +178,7 @@ func (s *Store) ClaimPeriod(ctx context.Context, sub subscription.Subscription, 
 // (it moves in the same transaction as the claim, but the subscription may
 // have been replaced since).
 func (s *Store) claimedPeriod(ctx context.Context, sub subscription.Subscription, period string, moveOn *types.Update, now time.Time) (*export.Export, bool, error) {
-	c, err := getItem[periodItem](ctx, s, key(pkPartner+sub.PartnerID, periodSK(sub.ID, period)), true, "period claim "+period+" of "+sub.ID)
+	c, err := getItem[periodItem](ctx, s, key(pkPartner+sub.PartnerID, periodSK(sub, period)), true, "period claim "+period+" of "+sub.ID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -187,15 +198,28 @@ func (s *Store) claimedPeriod(ctx context.Context, sub subscription.Subscription
 	return prev, false, nil
 }
 
-func periodSK(subscriptionID, period string) string { return skPeriod + subscriptionID + "#" + period }
+// periodSK is the key of a subscription's period claim: by id and
+// incarnation, so that a subscription deleted and created again claims its
+// periods anew.
+func periodSK(sub subscription.Subscription, period string) string {
+	if sub.Incarnation == "" {
+		return skPeriod + sub.ID + "#" + period
+	}
+	return skPeriod + sub.ID + "#" + sub.Incarnation + "#" + period
+}
 
 // moveDue is the update that sets a subscription's next due time, if it is
-// still the subscription that was read (same frequency).
+// still the subscription that was read (same frequency, same incarnation).
 func (s *Store) moveDue(sub subscription.Subscription, next time.Time) *types.Update {
+	values := map[string]types.AttributeValue{
+		":next": str(dueKey(next, sub.PartnerID, sub.ID)), ":f": str(string(sub.Frequency)),
+	}
+	same := "attribute_not_exists(incarnation)"
+	if sub.Incarnation != "" {
+		same, values[":inc"] = "incarnation = :inc", str(sub.Incarnation)
+	}
 	return &types.Update{TableName: &s.table, Key: key(pkPartner+sub.PartnerID, skSubscription+sub.ID),
-		UpdateExpression:    aws.String("SET GSI1SK = :next"),
-		ConditionExpression: aws.String("attribute_exists(PK) AND frequency = :f"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":next": str(dueKey(next, sub.PartnerID, sub.ID)), ":f": str(string(sub.Frequency)),
-		}}
+		UpdateExpression:          aws.String("SET GSI1SK = :next"),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND frequency = :f AND " + same),
+		ExpressionAttributeValues: values}
 }

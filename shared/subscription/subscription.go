@@ -37,6 +37,11 @@ type Subscription struct {
 	CreatedBy  string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Incarnation tells a subscription from an earlier one of the same id
+	// that was deleted: each has its own periods, so one created again is
+	// due at once. Replacing a subscription keeps it; the store sets it
+	// when it is empty.
+	Incarnation string
 }
 
 // Period names the period of frequency f that contains t: "2026-11-28",
